@@ -1,0 +1,151 @@
+/**
+ * buildApp(deps): the whole HTTP application, without listening, so tests can start it
+ * on any port. External plugins first, then ours (errors, auth), then the routes.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import formbody from '@fastify/formbody'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { Db } from './storage/db.js'
+import type { Clock } from './domain/shared/clock.js'
+import { Sealer } from './domain/shared/crypto.js'
+import { newId } from './domain/shared/ids.js'
+import { SigningKeys } from './domain/oauth/keys.js'
+import { TokenService } from './domain/oauth/tokens.js'
+import { ALL_SCOPES } from './domain/oauth/scopes.js'
+import { TenantService } from './domain/tenants/service.js'
+import { CardProcessingService } from './domain/tenants/card-processing.js'
+import { UserService } from './domain/users/service.js'
+import { PaymentService } from './domain/payments/service.js'
+import { parseJsonBody } from './http/json.js'
+import { validatorCompiler } from './http/plugins/validation.js'
+import { registerErrorEnvelope } from './http/plugins/envelope.js'
+import { registerAuth } from './http/plugins/auth.js'
+import { oauthRoutes } from './http/routes/oauth.js'
+import { userRoutes } from './http/routes/users.js'
+import { cardProcessingRoutes } from './http/routes/card-processing.js'
+import { paymentLinkRoutes } from './http/routes/payment-links.js'
+import { paymentIntentRoutes } from './http/routes/payment-intents.js'
+import { adminRoutes } from './http/routes/admin.js'
+import { opsRoutes } from './http/routes/ops.js'
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
+
+export interface Deps {
+  config: Config
+  db: Db
+  clock: Clock
+  /** The 32-byte DATA_ENCRYPTION_KEY. */
+  encryptionKey: Buffer
+  /** A pino logger; none in tests unless they capture logs. */
+  logger?: FastifyBaseLogger
+}
+
+/** Everything the routes call; built once per app. */
+export interface Services {
+  config: Config
+  db: Db
+  clock: Clock
+  sealer: Sealer
+  keys: SigningKeys
+  tokens: TokenService
+  tenants: TenantService
+  cardProcessing: CardProcessingService
+  users: UserService
+  payments: PaymentService
+}
+
+export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Services> {
+  const { config, db, clock } = deps
+  const sealer = new Sealer(deps.encryptionKey)
+  const keys = new SigningKeys(db, sealer, clock)
+  await keys.init()
+  const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
+  return {
+    config,
+    db,
+    clock,
+    sealer,
+    keys,
+    tokens,
+    tenants: new TenantService(db, clock, tokens, sealer),
+    cardProcessing: new CardProcessingService(db, clock),
+    users: new UserService(db, clock),
+    payments: new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }),
+  }
+}
+
+export async function buildApp(deps: Deps): Promise<{ app: App; services: Services }> {
+  const services = await buildServices(deps)
+  const { config } = deps
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    genReqId: () => newId('request'),
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as App
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.removeContentTypeParser(['application/json'])
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+  await app.register(formbody)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  registerErrorEnvelope(app)
+  registerAuth(app, services.tokens)
+
+  // Every operation states its security for the OpenAPI document: its scope, or none.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return
+    const scope = route.config?.scope
+    route.schema = { ...route.schema, security: scope ? [{ oauth2: [scope] }] : [] }
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'paylink API',
+        version: '1.0.0',
+        description:
+          'Hosted card-payment links. Mint a one-time link with `POST /v1/platform/card/payment-link`, show it in an iframe, learn the outcome from a signed webhook. Every JSON answer is an envelope: `{success, data, error, request_id}`.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: config.publicBaseUrl }],
+      tags: [
+        { name: 'oauth', description: 'OAuth 2.0 client credentials and signing keys.' },
+        { name: 'users', description: 'Your end users.' },
+        { name: 'card-processing', description: "A user's card-processing (merchant) accounts." },
+        { name: 'payments', description: 'Payment links and payment intents.' },
+        { name: 'admin', description: 'Operator routes (scope `admin`).' },
+        { name: 'operations', description: 'Health, readiness, metrics.' },
+      ],
+      components: {
+        securitySchemes: {
+          oauth2: {
+            type: 'oauth2',
+            description: 'RFC 9068 JWT access tokens from the client credentials grant.',
+            flows: { clientCredentials: { tokenUrl: `${config.publicBaseUrl}/oauth/token`, scopes: Object.fromEntries(ALL_SCOPES.map((s) => [s, s])) } },
+          },
+        },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, adminRoutes, opsRoutes]) {
+    routes(app, services)
+  }
+  return { app, services }
+}

@@ -1,0 +1,127 @@
+/**
+ * Typed configuration, read from the environment once at start and checked whole:
+ * every problem is reported on its own line, and the process does not start.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+
+export type Role = 'all' | 'api' | 'worker'
+
+export interface Config {
+  nodeEnv: string
+  port: number
+  host: string
+  publicBaseUrl: string
+  databaseUrl?: string
+  dataDir: string
+  linkTtlSeconds: number
+  accessTokenTtlSeconds: number
+  /** 32 bytes; undefined until resolved by `resolveEncryptionKey` outside production. */
+  dataEncryptionKey?: Buffer
+  redisUrl?: string
+  role: Role
+  logLevel: string
+  allowPrivateWebhookUrls: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Decodes a 32-byte key given as 64 hex characters or base64/base64url. */
+export function decodeKey(text: string): Buffer | undefined {
+  const t = text.trim()
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64')
+  return key.length === 32 ? key : undefined
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = []
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
+      return fallback
+    }
+    return n
+  }
+  const nodeEnv = env.NODE_ENV ?? 'development'
+  const port = int('PORT', 3000, 0, 65535)
+  const linkTtlSeconds = int('LINK_TTL_SECONDS', 600, 30, 86_400)
+  const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400)
+
+  let publicBaseUrl = env.PUBLIC_BASE_URL || `http://localhost:${port}`
+  try {
+    const u = new URL(publicBaseUrl)
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error()
+    if (u.search || u.hash) throw new Error()
+    publicBaseUrl = u.toString().replace(/\/+$/, '')
+    if (nodeEnv === 'production' && u.protocol !== 'https:') problems.push('PUBLIC_BASE_URL must be https:// in production')
+  } catch {
+    problems.push(`PUBLIC_BASE_URL must be an http(s) URL without query or fragment (got "${publicBaseUrl}")`)
+  }
+
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://')
+
+  let dataEncryptionKey: Buffer | undefined
+  if (env.DATA_ENCRYPTION_KEY) {
+    dataEncryptionKey = decodeKey(env.DATA_ENCRYPTION_KEY)
+    if (!dataEncryptionKey) problems.push('DATA_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64')
+  } else if (nodeEnv === 'production') {
+    problems.push('DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes as hex or base64: openssl rand -base64 32)')
+  }
+
+  const role = (env.ROLE || 'all') as Role
+  if (!['all', 'api', 'worker'].includes(role)) problems.push(`ROLE must be all, api or worker (got "${env.ROLE}")`)
+  const logLevel = env.LOG_LEVEL || 'info'
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+  const redisUrl = env.REDIS_URL || undefined
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://')
+  const allow = env.ALLOW_PRIVATE_WEBHOOK_URLS ?? 'false'
+  if (!['true', 'false'].includes(allow)) problems.push('ALLOW_PRIVATE_WEBHOOK_URLS must be true or false')
+
+  if (problems.length) throw new ConfigError(problems)
+  return {
+    nodeEnv,
+    port,
+    host: env.HOST || '0.0.0.0',
+    publicBaseUrl,
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || './.paylink'),
+    linkTtlSeconds,
+    accessTokenTtlSeconds,
+    dataEncryptionKey,
+    redisUrl,
+    role,
+    logLevel,
+    allowPrivateWebhookUrls: allow === 'true',
+  }
+}
+
+/**
+ * Outside production a missing DATA_ENCRYPTION_KEY is generated once into
+ * `DATA_DIR/encryption.key` (mode 0600) and reused; `warn` is told so.
+ */
+export function resolveEncryptionKey(config: Config, warn: (msg: string) => void): Buffer {
+  if (config.dataEncryptionKey) return config.dataEncryptionKey
+  const file = path.join(config.dataDir, 'encryption.key')
+  fs.mkdirSync(config.dataDir, { recursive: true })
+  if (fs.existsSync(file)) {
+    const key = decodeKey(fs.readFileSync(file, 'utf8'))
+    if (!key) throw new ConfigError([`${file} does not hold a 32-byte key; restore it or remove it with the database`])
+    return key
+  }
+  const key = randomBytes(32)
+  fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
+  warn(`DATA_ENCRYPTION_KEY is not set: generated one into ${file}. Set DATA_ENCRYPTION_KEY in production and keep it safe.`)
+  return key
+}

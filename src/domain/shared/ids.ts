@@ -1,0 +1,34 @@
+/**
+ * Opaque, random, prefixed identifiers. 24 base32 characters carry 120 random bits:
+ * never sequential, never guessable. The brand keeps a user id from being passed where
+ * a payment intent id is expected.
+ */
+import { randomBase32 } from './random.js'
+
+export const PREFIXES = {
+  tenant: 'ten_',
+  user: 'usr_',
+  account: 'cpa_',
+  paymentIntent: 'pi_',
+  card: 'card_',
+  event: 'evt_',
+  webhookEndpoint: 'we_',
+  delivery: 'dlv_',
+  request: 'req_',
+  client: 'cli_',
+  key: 'key_',
+} as const
+
+export type IdKind = keyof typeof PREFIXES
+export type Id<K extends IdKind> = string & { readonly __id: K }
+
+export type TenantId = Id<'tenant'>
+export type UserId = Id<'user'>
+export type AccountId = Id<'account'>
+export type PaymentIntentId = Id<'paymentIntent'>
+export type ClientId = Id<'client'>
+
+export const newId = <K extends IdKind>(kind: K): Id<K> => (PREFIXES[kind] + randomBase32(24)) as Id<K>
+
+/** A pattern for an id of this kind, for request schemas. */
+export const idPattern = (kind: IdKind) => `^${PREFIXES[kind]}[0-9a-z]{1,64}$`

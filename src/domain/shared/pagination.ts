@@ -1,0 +1,32 @@
+/**
+ * Cursor pagination, newest first. A cursor is the (created_at, id) of the last item of
+ * the previous page, base64url-encoded: stable under inserts, opaque to clients.
+ */
+import { invalid } from './errors.js'
+
+export interface PageRequest {
+  limit: number
+  after?: { createdAt: Date; id: string }
+}
+
+export const encodeCursor = (createdAt: Date, id: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url')
+
+export function decodeCursor(cursor: string | undefined): PageRequest['after'] {
+  if (cursor === undefined) return undefined
+  try {
+    const [t, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]
+    const createdAt = new Date(t)
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error()
+    return { createdAt, id }
+  } catch {
+    throw invalid('cursor', 'is not a cursor this API gave out')
+  }
+}
+
+/** Fetch `limit + 1` rows, then call this: it trims the extra row and builds the pagination. */
+export function pageOf<T>(rows: T[], limit: number, key: (row: T) => { createdAt: Date; id: string }) {
+  const hasMore = rows.length > limit
+  const items = hasMore ? rows.slice(0, limit) : rows
+  const last = items[items.length - 1]
+  return { items, pagination: { has_more: hasMore, next_cursor: hasMore && last ? encodeCursor(key(last).createdAt, key(last).id) : null } }
+}

@@ -1,0 +1,55 @@
+/**
+ * The JSON body parser. Like Fastify's own it refuses `__proto__` and `constructor`
+ * keys, and it keeps money exact: a number literal that a double cannot hold exactly
+ * (`12.300000000000000001`, `1e400`) is handed on as its original text instead of a
+ * rounded double. Amount fields then judge what the client actually wrote; fields that
+ * want a number refuse the string with a plain 422 rather than silently rounding.
+ */
+import sjson from 'secure-json-parse'
+import { sameDecimal } from '../domain/shared/money.js'
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+
+/** Rewrites inexact number literals as strings; leaves everything else byte for byte. */
+export function quoteInexactNumbers(text: string): string {
+  let out = ''
+  let last = 0
+  let i = 0
+  while (i < text.length) {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      i++
+      while (i < text.length) {
+        const d = text.charCodeAt(i)
+        if (d === 92 /* \ */) i += 2
+        else if (d === 34) break
+        else i++
+      }
+      i++
+      continue
+    }
+    if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
+      NUMBER.lastIndex = i
+      const m = NUMBER.exec(text)
+      if (!m) {
+        i++
+        continue
+      }
+      const literal = m[0]
+      const n = Number(literal)
+      if (!Number.isFinite(n) || !sameDecimal(literal, String(n))) {
+        out += text.slice(last, i) + '"' + literal + '"'
+        last = i + literal.length
+      }
+      i += literal.length
+      continue
+    }
+    i++
+  }
+  return last === 0 ? text : out + text.slice(last)
+}
+
+/** Parses a request body; throws SyntaxError on bad JSON or a forbidden key. */
+export function parseJsonBody(text: string): unknown {
+  return sjson.parse(quoteInexactNumbers(text), undefined, { protoAction: 'error', constructorAction: 'error' })
+}

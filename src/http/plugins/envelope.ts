@@ -1,0 +1,65 @@
+/**
+ * Renders every JSON answer in the envelope: successes through `ok`/`page`, failures
+ * through the one error handler. 5xx answers never show what went wrong inside; the log
+ * has it under the same request id.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldIssue } from '../../domain/shared/errors.js'
+import { toFieldIssues } from './validation.js'
+
+export const ok = <T>(request: FastifyRequest, data: T) => ({ success: true as const, data, error: null, request_id: request.id })
+
+export const page = <T>(request: FastifyRequest, data: T[], pagination: { next_cursor: string | null; has_more: boolean }) => ({
+  success: true as const,
+  data,
+  error: null,
+  pagination,
+  request_id: request.id,
+})
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
+  const { status, message: fallback } = ERROR_CATALOGUE[code]
+  const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }
+  if (details?.length) error.details = details
+  return reply.code(status).type('application/json; charset=utf-8').send({ success: false, data: null, error, request_id: request.id })
+}
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+}
+
+/** Maps any thrown error to the envelope. `custom` may answer first (the OAuth endpoint). */
+export function registerErrorEnvelope(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    if (err instanceof AppError) {
+      if (err.headers) reply.headers(err.headers)
+      if (err.status >= 500) request.log.error({ err }, 'request failed')
+      return sendError(request, reply, err.code, err.message, err.details)
+    }
+    const fe = err as FastifyError
+    if (fe.validation) {
+      const details = toFieldIssues(fe.validation, fe.validationContext)
+      const first = details[0]
+      return sendError(request, reply, 'validation_error', first ? `${first.field} ${first.issue}.` : undefined, details)
+    }
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+      return sendError(request, reply, 'validation_error', 'The body is not valid JSON.', [{ field: 'body', issue: 'is not valid JSON' }])
+    }
+    const status = fe.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      return sendError(request, reply, BY_STATUS[status] ?? 'validation_error', status in BY_STATUS ? undefined : fe.message)
+    }
+    request.log.error({ err }, 'request failed')
+    return sendError(request, reply, status === 503 ? 'service_unavailable' : 'internal_error')
+  })
+
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`))
+}

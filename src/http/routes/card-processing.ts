@@ -1,0 +1,60 @@
+/** /v1/platform/card-processing/users/{user_id}: a user's card-processing accounts and enrolment. */
+import { Type } from 'typebox'
+import type { App, Services } from '../../app.js'
+import { toCurrency } from '../../domain/shared/currencies.js'
+import { invalid } from '../../domain/shared/errors.js'
+import { tenantOf } from '../plugins/auth.js'
+import { ok } from '../plugins/envelope.js'
+import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
+import { CardProcessingAccount } from '../schemas/objects.js'
+import { userAccountJson } from '../presenters.js'
+
+const Params = Type.Object({ user_id: Type.String({ maxLength: 80 }) })
+
+export function cardProcessingRoutes(app: App, { cardProcessing }: Services) {
+  app.get(
+    '/v1/platform/card-processing/users/:user_id',
+    {
+      config: { scope: 'payments:read' },
+      schema: {
+        operationId: 'listUserCardProcessingAccounts',
+        summary: "List a user's card-processing accounts",
+        description:
+          'Approved accounts first, in the order that picks the default. `is_default` marks the account a payment link uses when it names none, for `currency` (default USD). Credentials are never shown.',
+        tags: ['card-processing'],
+        params: Params,
+        querystring: Type.Object({ currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3 })) }, { additionalProperties: false }),
+        response: { 200: Envelope(Type.Array(CardProcessingAccount)), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const currency = toCurrency(request.query.currency ?? 'USD')
+      if (!currency) throw invalid('currency', 'must be a current ISO 4217 currency code')
+      const accounts = await cardProcessing.listForUser(tenantOf(request), request.params.user_id, currency)
+      return ok(request, accounts.map(userAccountJson))
+    },
+  )
+
+  app.post(
+    '/v1/platform/card-processing/users/:user_id',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        operationId: 'enrolUserInCardProcessingAccount',
+        summary: 'Enrol a user in a card-processing account',
+        description: 'Sandbox accounts approve at once; others stay `pending` until the operator approves. Enrolling again changes nothing (200).',
+        tags: ['card-processing'],
+        params: Params,
+        body: Type.Object({ card_processing_id: IdOf('account') }, { additionalProperties: false }),
+        response: { 200: Envelope(CardProcessingAccount), 201: Envelope(CardProcessingAccount), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = tenantOf(request)
+      const { created } = await cardProcessing.enrol(tenantId, request.params.user_id, request.body.card_processing_id)
+      const accounts = await cardProcessing.listForUser(tenantId, request.params.user_id, toCurrency('USD')!)
+      const account = accounts.find((a) => a.id === request.body.card_processing_id)!
+      return reply.code(created ? 201 : 200).send(ok(request, userAccountJson(account)))
+    },
+  )
+}

@@ -1,0 +1,98 @@
+/**
+ * OAuth 2.0: the token endpoint (client credentials, RFC 6749 §4.4), authorization-server
+ * metadata (RFC 8414) and the JWKS. These answer in OAuth's own forms, not the envelope.
+ */
+import { Type } from 'typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { App, Services } from '../../app.js'
+import { OAuthError } from '../../domain/oauth/tokens.js'
+import { ALL_SCOPES } from '../../domain/oauth/scopes.js'
+
+const TokenAnswer = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+})
+const OAuthErrorBody = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) })
+
+/** Reads the client's credentials from HTTP Basic (client_secret_basic) or the form (client_secret_post); never both. */
+function clientCredentials(request: FastifyRequest, form: Record<string, unknown>): { id: string; secret: string } {
+  const header = request.headers.authorization
+  const inForm = form.client_id !== undefined || form.client_secret !== undefined
+  if (header) {
+    const m = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(header)
+    if (!m || inForm) throw new OAuthError('invalid_request', 'Use exactly one client authentication method.')
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials.', 401)
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '))
+    try {
+      return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) }
+    } catch {
+      throw new OAuthError('invalid_client', 'Malformed Basic credentials.', 401)
+    }
+  }
+  if (typeof form.client_id !== 'string' || typeof form.client_secret !== 'string') {
+    throw new OAuthError('invalid_client', 'Send client credentials with HTTP Basic or client_id and client_secret in the form.', 401)
+  }
+  return { id: form.client_id, secret: form.client_secret }
+}
+
+function sendOAuthError(reply: FastifyReply, err: OAuthError) {
+  if (err.status === 401) reply.header('www-authenticate', 'Basic realm="paylink"')
+  return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description })
+}
+
+export function oauthRoutes(app: App, { tokens, keys, config }: Services) {
+  app.post(
+    '/oauth/token',
+    {
+      schema: {
+        operationId: 'createAccessToken',
+        summary: 'Get an access token (client credentials grant)',
+        description: 'Form-encoded. Authenticate with HTTP Basic (`client_secret_basic`) or with `client_id` and `client_secret` in the form (`client_secret_post`). Errors follow RFC 6749 §5.2.',
+        tags: ['oauth'],
+        consumes: ['application/x-www-form-urlencoded'],
+        response: { 200: TokenAnswer, '4XX': OAuthErrorBody },
+      },
+    },
+    async (request, reply) => {
+      try {
+        if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers['content-type'] ?? '')) throw new OAuthError('invalid_request', 'Send the request as application/x-www-form-urlencoded.')
+        const form = (request.body ?? {}) as Record<string, unknown>
+        for (const [k, v] of Object.entries(form)) if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} was sent more than once.`)
+        const creds = clientCredentials(request, form)
+        if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
+        if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.')
+        const issued = await tokens.issue(creds.id, creds.secret, form.scope as string | undefined)
+        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(issued)
+      } catch (err) {
+        if (err instanceof OAuthError) return sendOAuthError(reply, err)
+        throw err
+      }
+    },
+  )
+
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: { operationId: 'getAuthorizationServerMetadata', summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', tags: ['oauth'] } },
+    async () => ({
+      issuer: config.publicBaseUrl,
+      token_endpoint: `${config.publicBaseUrl}/oauth/token`,
+      jwks_uri: `${config.publicBaseUrl}/.well-known/jwks.json`,
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: ['token'],
+      scopes_supported: [...ALL_SCOPES],
+      service_documentation: `${config.publicBaseUrl}/docs`,
+    }),
+  )
+
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { operationId: 'getJwks', summary: 'Public keys that sign access tokens (current and previous)', tags: ['oauth'] } },
+    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(keys.jwks()),
+  )
+}

@@ -1,0 +1,35 @@
+/** Operations: liveness and readiness. */
+import { Type } from 'typebox'
+import type { App, Services } from '../../app.js'
+import { pendingMigrations } from '../../storage/migrate.js'
+import { AppError } from '../../domain/shared/errors.js'
+import { Envelope, errorResponses } from '../schemas/common.js'
+
+const Health = Type.Object({ status: Type.Literal('ok') })
+const Ready = Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok'), migrations: Type.Literal('applied') })
+
+export function opsRoutes(app: App, { db }: Services) {
+  app.get(
+    '/healthz',
+    { schema: { operationId: 'getHealth', summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: Envelope(Health) } } },
+    async (request) => ({ success: true as const, data: { status: 'ok' as const }, error: null, request_id: request.id }),
+  )
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Readiness: the database answers and every migration is applied',
+        tags: ['operations'],
+        response: { 200: Envelope(Ready), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const pending = await pendingMigrations(db).catch(() => undefined)
+      if (pending === undefined) throw new AppError('service_unavailable', 'The database does not answer.')
+      if (pending.length) throw new AppError('service_unavailable', `Migrations not applied: ${pending.join(', ')}.`)
+      return { success: true as const, data: { status: 'ready' as const, database: 'ok' as const, migrations: 'applied' as const }, error: null, request_id: request.id }
+    },
+  )
+}

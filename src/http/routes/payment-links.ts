@@ -1,0 +1,48 @@
+/** POST /v1/platform/card/payment-link — the seed endpoint. */
+import { Type } from 'typebox'
+import type { App, Services } from '../../app.js'
+import { KEY_PATTERN } from '../../domain/shared/idempotency.js'
+import { invalid } from '../../domain/shared/errors.js'
+import { tenantOf } from '../plugins/auth.js'
+import { ok } from '../plugins/envelope.js'
+import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
+import { PaymentLink } from '../schemas/objects.js'
+
+const MintBody = Type.Object(
+  {
+    user_id: IdOf('user', 'The end user who will pay. Must be one of your users.'),
+    amount: Type.Union([Type.Number(), Type.String({ maxLength: 40 })], {
+      description:
+        'Amount to charge, in major units (e.g. 12.50), as a JSON number or a decimal string. Greater than 0, with no more fraction digits than the currency has (USD 2, JPY 0, KWD 3), at most 999,999,999.99 USD (99,999,999,999 minor units). The authoritative figure charged.',
+    }),
+    currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, any case. Defaults to USD.' })),
+    card_processing_id: Type.Optional(IdOf('account', 'Pins the charge to one approved card-processing account. Omit to use the default.')),
+  },
+  { additionalProperties: false, description: 'Request body for POST /v1/platform/card/payment-link.' },
+)
+
+export function paymentLinkRoutes(app: App, { payments }: Services) {
+  app.post(
+    '/v1/platform/card/payment-link',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        operationId: 'createPaymentLink',
+        summary: 'Get a link for the user to pay by card',
+        description:
+          'Mints a one-time hosted card-payment page for the end user. The payment intent is created at once as `pending` and appears in the listings; it becomes `succeeded` or `failed` when the user pays (webhooks `payment_intent.succeeded` / `payment_intent.failed`). `pay_url` works once and expires at `expires_at` (10 minutes by default). Send an `Idempotency-Key` to retry safely: the same key and body give the same answer for 24 hours.',
+        tags: ['payments'],
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters.' })) }),
+        body: MintBody,
+        response: { 201: Envelope(PaymentLink), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key']
+      if (key !== undefined && !KEY_PATTERN.test(key)) throw invalid('Idempotency-Key', 'must be 1 to 255 printable ASCII characters')
+      const answer = await payments.mintLink(tenantOf(request), request.body, key)
+      if (answer.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(answer.status).send(ok(request, answer.body))
+    },
+  )
+}

@@ -1,0 +1,39 @@
+/**
+ * pino JSON logs. Card fields, tokens, secrets and Authorization headers are redacted
+ * wherever they appear in a logged object; request URLs under /pay are logged without
+ * their token.
+ */
+import pino, { type Logger } from 'pino'
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-paylink-session"]',
+  'res.headers["set-cookie"]',
+  '*.number',
+  '*.cvc',
+  '*.card_number',
+  '*.client_secret',
+  '*.secret',
+  '*.access_token',
+  '*.token',
+  '*.password',
+]
+
+/** The URL as it may be logged: a link token in /pay/<token> is cut out. */
+export const loggableUrl = (url: string) => url.replace(/^\/pay\/[^/?#]+/, '/pay/[token]')
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: loggableUrl(req.url), id: req.id }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination,
+  )
+}

@@ -1,0 +1,56 @@
+/**
+ * Start-up: configuration → database (PGlite or PostgreSQL) → migrations → HTTP and/or
+ * worker by ROLE; graceful shutdown on SIGINT/SIGTERM. Any problem before listening stops
+ * the process with one clear line.
+ */
+import type { Logger } from 'pino'
+import { loadConfig, resolveEncryptionKey, type Config } from './config.js'
+import { createLogger } from './logger.js'
+import { postgresDb, type Db } from './storage/db.js'
+import { openEmbeddedDb } from './storage/embedded.js'
+import { migrate } from './storage/migrate.js'
+import { buildApp } from './app.js'
+import { systemClock } from './domain/shared/clock.js'
+
+/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else the embedded one. */
+export async function openDatabase(config: Config, purpose: string): Promise<Db> {
+  return config.databaseUrl ? postgresDb(config.databaseUrl) : openEmbeddedDb(config.dataDir, purpose)
+}
+
+export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
+  const config = loadConfig(options.env)
+  const logger: Logger = createLogger(config.logLevel)
+  const encryptionKey = resolveEncryptionKey(config, (m) => logger.warn(m))
+  const db = await openDatabase(config, `paylink serve (port ${config.port})`)
+  let closing = false
+  try {
+    const applied = await migrate(db)
+    if (applied.length) logger.info({ applied }, 'migrations applied')
+    const { app } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger })
+    const shutdown = async (signal: string) => {
+      if (closing) return
+      closing = true
+      logger.info({ signal }, 'shutting down: finishing requests in flight')
+      const force = setTimeout(() => process.exit(1), 15_000).unref()
+      await app.close().catch((err) => logger.error({ err }, 'error while closing'))
+      await db.close().catch(() => {})
+      clearTimeout(force)
+      process.exit(0)
+    }
+    process.once('SIGINT', () => void shutdown('SIGINT'))
+    process.once('SIGTERM', () => void shutdown('SIGTERM'))
+    if (config.role !== 'worker') {
+      await app.listen({ port: config.port, host: config.host })
+      logger.info(
+        { url: config.publicBaseUrl, database: db.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql', role: config.role },
+        `paylink is listening on ${config.publicBaseUrl} — API docs at ${config.publicBaseUrl}/docs`,
+      )
+    } else {
+      await app.ready()
+    }
+    return { app, db, config }
+  } catch (err) {
+    await db.close().catch(() => {})
+    throw err
+  }
+}

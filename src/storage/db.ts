@@ -1,0 +1,93 @@
+/**
+ * One small database interface over two engines: PostgreSQL through `pg` (production)
+ * and embedded PGlite (first run, development, tests). Repositories only see `Db`.
+ *
+ * Statements that run on hot paths carry a `name`: on PostgreSQL they become named
+ * prepared statements (parsed once per connection); PGlite ignores the name.
+ */
+import pg from 'pg'
+import type { PGlite, Transaction } from '@electric-sql/pglite'
+
+export interface Statement {
+  /** Name of a prepared statement; set it on hot paths only. */
+  readonly name?: string
+  readonly text: string
+}
+
+/** Something that runs SQL: the database itself or an open transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(stmt: Statement | string, params?: unknown[]): Promise<R[]>
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  /** Runs `fn` in one transaction: commit when it resolves, roll back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** Declares a named statement once, at module level. */
+export const sql = (name: string, text: string): Statement => ({ name, text })
+
+const textOf = (stmt: Statement | string) => (typeof stmt === 'string' ? stmt : stmt.text)
+
+// bigint (int8) columns come back as JS numbers: every amount we keep is below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v))
+
+export function postgresDb(connectionString: string, opts: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 })
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries in flight see their own error.
+  })
+  const run = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params: unknown[] = []) => {
+    const config = typeof stmt === 'string' || !stmt.name ? { text: textOf(stmt), values: params } : { name: stmt.name, text: stmt.text, values: params }
+    const res = await client.query(config)
+    return res.rows
+  }
+  return {
+    kind: 'postgres',
+    query: (stmt, params) => run(pool, stmt, params) as Promise<never[]>,
+    exec: async (script) => void (await pool.query(script)),
+    async transaction(fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn({
+          query: (stmt, params) => run(client, stmt, params) as Promise<never[]>,
+          exec: async (script) => void (await client.query(script)),
+        })
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    close: () => pool.end(),
+  }
+}
+
+/** Wraps an open PGlite instance. PGlite is one connection: its own mutex serialises transactions. */
+export function pgliteDb(pglite: PGlite, onClose?: () => Promise<void> | void): Db {
+  const on = async (q: PGlite | Transaction, stmt: Statement | string, params: unknown[] = []) => {
+    const res = await q.query(textOf(stmt), params)
+    return res.rows
+  }
+  return {
+    kind: 'pglite',
+    query: (stmt, params) => on(pglite, stmt, params) as Promise<never[]>,
+    exec: async (script) => void (await pglite.exec(script)),
+    transaction: (fn) =>
+      pglite.transaction((tx) =>
+        fn({ query: (stmt, params) => on(tx, stmt, params) as Promise<never[]>, exec: async (script) => void (await tx.exec(script)) }),
+      ),
+    async close() {
+      await pglite.close()
+      await onClose?.()
+    },
+  }
+}
