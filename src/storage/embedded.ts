@@ -73,8 +73,8 @@ export async function openEmbeddedDb(dataDir: string, purpose: string): Promise<
   }
 }
 
-/** An in-memory PGlite, optionally loaded from a dump made by `dumpDataDir` (tests). */
-export async function openMemoryDb(snapshot?: Blob): Promise<Db> {
+/** An in-memory PGlite, optionally loaded from a snapshot that `dump` made (tests, tools). */
+export async function openMemoryDb(snapshot?: Blob): Promise<Db & { dump(): Promise<Blob> }> {
   const pglite = await PGlite.create({ parsers: int8AsNumber, ...(snapshot ? { loadDataDir: snapshot } : {}) })
-  return pgliteDb(pglite)
+  return { ...pgliteDb(pglite), dump: () => pglite.dumpDataDir('none') }
 }

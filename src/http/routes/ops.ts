@@ -9,6 +9,8 @@ const Health = Type.Object({ status: Type.Literal('ok') })
 const Ready = Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok'), migrations: Type.Literal('applied') })
 
 export function opsRoutes(app: App, { db }: Services) {
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()))
+
   app.get(
     '/healthz',
     { schema: { operationId: 'getHealth', summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: Envelope(Health) } } },
