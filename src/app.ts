@@ -20,9 +20,16 @@ import { TenantService } from './domain/tenants/service.js'
 import { CardProcessingService } from './domain/tenants/card-processing.js'
 import { UserService } from './domain/users/service.js'
 import { PaymentService } from './domain/payments/service.js'
+import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
+import { SavedCardService } from './domain/cards/saved-cards.js'
+import { ProcessorSet } from './processors/registry.js'
+import { pageRoutes } from './page/routes.js'
+import { cardRoutes } from './http/routes/cards.js'
+import './processors/builtins.js'
 import { parseJsonBody } from './http/json.js'
 import { validatorCompiler } from './http/plugins/validation.js'
-import { registerErrorEnvelope } from './http/plugins/envelope.js'
+import { registerErrorEnvelope, sendError } from './http/plugins/envelope.js'
+import { AppError } from './domain/shared/errors.js'
 import { registerAuth } from './http/plugins/auth.js'
 import { oauthRoutes } from './http/routes/oauth.js'
 import { userRoutes } from './http/routes/users.js'
@@ -56,6 +63,9 @@ export interface Services {
   cardProcessing: CardProcessingService
   users: UserService
   payments: PaymentService
+  savedCards: SavedCardService
+  processors: ProcessorSet
+  checkout: CheckoutService
 }
 
 export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Services> {
@@ -64,6 +74,10 @@ export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Service
   const keys = new SigningKeys(db, sealer, clock)
   await keys.init()
   const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
+  const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
+  const processors = new ProcessorSet({ db, clock })
+  // The webhook outbox hooks in here; until then a final outcome writes no event.
+  const onFinal: OnFinal = async () => {}
   return {
     config,
     db,
@@ -71,6 +85,9 @@ export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Service
     sealer,
     keys,
     tokens,
+    savedCards,
+    processors,
+    checkout: new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal }),
     tenants: new TenantService(db, clock, tokens, sealer),
     cardProcessing: new CardProcessingService(db, clock),
     users: new UserService(db, clock),
@@ -88,6 +105,11 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
     bodyLimit: 64 * 1024,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // A URL the router cannot read (bad percent-encoding, an over-long segment) is answered in the envelope too.
+    frameworkErrors: (_err, request, reply) =>
+      sendError(request, reply.header('x-request-id', request.id), 'validation_error', 'The URL is not valid.', [
+        { field: 'url', issue: 'must be valid percent-encoded UTF-8 with path segments of at most 200 characters' },
+      ]),
   }).withTypeProvider<TypeBoxTypeProvider>() as App
 
   app.setValidatorCompiler(validatorCompiler)
@@ -100,6 +122,12 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
     }
   })
   await app.register(formbody)
+  // The JSON API reads JSON only: the form parser (for /oauth/token) and the text parser must not reach it.
+  app.addHook('preParsing', async (request) => {
+    if (!request.routeOptions.url?.startsWith('/v1/')) return
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
+    if (hasBody && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) throw new AppError('unsupported_media_type')
+  })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -128,6 +156,8 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
         { name: 'users', description: 'Your end users.' },
         { name: 'card-processing', description: "A user's card-processing (merchant) accounts." },
         { name: 'payments', description: 'Payment links and payment intents.' },
+        { name: 'cards', description: "A user's saved cards." },
+        { name: 'page', description: 'Calls made by the hosted payment page itself.' },
         { name: 'admin', description: 'Operator routes (scope `admin`).' },
         { name: 'operations', description: 'Health, readiness, metrics.' },
       ],
@@ -144,8 +174,9 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, adminRoutes, opsRoutes]) {
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, adminRoutes, opsRoutes]) {
     routes(app, services)
   }
+  await pageRoutes(app, services)
   return { app, services }
 }

@@ -1,17 +1,46 @@
 /**
- * Card processors are adapters registered by name; the core names none of them.
- * `autoApprove` says whether a user's enrolment in an account of this processor is
- * approved at once (the sandbox) or waits for the operator.
+ * Card processors are adapters registered by name; the core names none of them and
+ * reaches them only through `processorFor`. Built-in adapters are registered by
+ * `registerBuiltInProcessors` at start; their factories receive what they may use.
  */
+import type { Db } from '../storage/db.js'
+import type { Clock } from '../domain/shared/clock.js'
+import type { CardProcessor } from './card-processor.js'
+
 export interface ProcessorInfo {
   name: string
   autoApprove: boolean
 }
 
-const registered = new Map<string, ProcessorInfo>([['sandbox', { name: 'sandbox', autoApprove: true }]])
+export interface ProcessorDeps {
+  db: Db
+  clock: Clock
+}
+
+type Factory = ProcessorInfo & { create?: (deps: ProcessorDeps) => CardProcessor }
+
+const registered = new Map<string, Factory>()
 
 export const processorInfo = (name: string): ProcessorInfo | undefined => registered.get(name)
 export const processorNames = (): string[] => [...registered.keys()]
-export function registerProcessor(info: ProcessorInfo) {
-  registered.set(info.name, info)
+
+/** Registers an adapter (or, without `create`, a processor known by name only). */
+export function registerProcessor(factory: Factory) {
+  registered.set(factory.name, factory)
+}
+
+/** Processors made for one app instance, each once. */
+export class ProcessorSet {
+  private readonly made = new Map<string, CardProcessor>()
+  constructor(private readonly deps: ProcessorDeps) {}
+  get(name: string): CardProcessor {
+    let p = this.made.get(name)
+    if (!p) {
+      const f = registered.get(name)
+      if (!f?.create) throw new Error(`No adapter for processor "${name}".`)
+      p = f.create(this.deps)
+      this.made.set(name, p)
+    }
+    return p
+  }
 }

@@ -120,6 +120,12 @@ export class PaymentService {
 
   async list(tenantId: TenantId, q: { limit: number; cursor?: string; user_id?: string; status?: IntentStatus; created_gte?: string; created_lt?: string }) {
     const after = decodeCursor(q.cursor)
+    // RFC 3339 allows two times PostgreSQL refuses (a 500): the year 0000 and offsets beyond ±15:59.
+    for (const field of ['created_gte', 'created_lt'] as const) {
+      const t = q[field]
+      const offsetHours = t && /[+-](\d{2}):\d{2}$/.exec(t)?.[1]
+      if (t && (t.startsWith('0000') || Number(offsetHours ?? 0) > 15)) throw invalid(field, 'must be a date-time from the year 0001 on, with a UTC offset within ±15:59')
+    }
     const rows = await this.db.query(
       sql(
         'payment_intent_list',

@@ -12,6 +12,8 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: 405, message: 'This route does not accept that method.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   idempotency_conflict: { status: 409, message: 'This Idempotency-Key was already used with a different request.' },
+  payment_in_progress: { status: 409, message: 'This payment is already being processed or is finished.' },
+  link_expired: { status: 410, message: 'This payment link has expired.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   card_processing_unavailable: { status: 422, message: 'No approved card-processing account fits this payment.' },

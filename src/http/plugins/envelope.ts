@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldIssue } from '../../domain/shared/errors.js'
 import { toFieldIssues } from './validation.js'
+import { loggableUrl } from '../../logger.js'
 
 export const ok = <T>(request: FastifyRequest, data: T) => ({ success: true as const, data, error: null, request_id: request.id })
 
@@ -61,5 +62,5 @@ export function registerErrorEnvelope(app: FastifyInstance) {
     return sendError(request, reply, status === 503 ? 'service_unavailable' : 'internal_error')
   })
 
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`))
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found', `No route ${request.method} ${loggableUrl(request.url.split('?')[0]!)}.`))
 }

@@ -1,0 +1,161 @@
+/**
+ * /pay: the hosted payment page, its two calls and its assets.
+ *
+ * GET /pay/{token} follows the used-once rule: a framed load (Sec-Fetch-Dest: iframe, or
+ * no Fetch Metadata at all, for browsers without it) claims the link; a top-level
+ * navigation gets an explanation unless the tenant allows top-level use; a prefetch gets
+ * 204 and claims nothing; a fetch() from script claims nothing. Every /pay response has
+ * the SPEC's headers, with frame-ancestors from the tenant's allowed origins.
+ */
+import { Type } from 'typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { App, Services } from '../app.js'
+import { AppError } from '../domain/shared/errors.js'
+import { formatMajor } from '../domain/shared/money.js'
+import type { LoadKind, OpenResult } from '../domain/payments/checkout.js'
+import { ok } from '../http/plugins/envelope.js'
+import { Envelope, errorResponses } from '../http/schemas/common.js'
+import { payHeaders } from './headers.js'
+import { formatAmount, negotiate, STRINGS } from './i18n.js'
+import { renderPage, type Screen } from './templates.js'
+import { pageAssets } from './assets.js'
+
+export const SESSION_HEADER = 'x-paylink-session'
+
+function loadKind(request: FastifyRequest): LoadKind {
+  const h = request.headers
+  const purpose = `${h['sec-purpose'] ?? ''} ${h.purpose ?? ''} ${h['x-moz'] ?? ''}`.toLowerCase()
+  if (purpose.includes('prefetch') || purpose.includes('prerender')) return 'prefetch'
+  const dest = h['sec-fetch-dest']
+  if (dest === undefined || dest === 'iframe' || dest === 'frame') return 'frame'
+  if (dest === 'document') return 'document'
+  return 'other'
+}
+
+const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200 }
+
+const PaymentResult = Type.Object({
+  payment_intent_id: Type.String(),
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('requires_authentication'), Type.Literal('processing')]),
+  failure_code: Type.Union([Type.String(), Type.Null()]),
+  failure_message: Type.Union([Type.String(), Type.Null()]),
+  challenge: Type.Optional(Type.Object({ id: Type.String(), prompt: Type.String() })),
+  card: Type.Union([Type.Object({ brand: Type.String(), last4: Type.String() }), Type.Null()]),
+  saved_card_id: Type.Union([Type.String(), Type.Null()]),
+})
+
+const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
+const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
+
+export async function pageRoutes(app: App, { checkout }: Services) {
+  const assets = await pageAssets()
+
+  // Every /pay answer carries the page headers; the page route narrows frame-ancestors.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/pay/')) return
+    for (const [k, v] of Object.entries(payHeaders([]))) if (!reply.hasHeader(k)) reply.header(k, v)
+  })
+
+  app.get('/pay/assets/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
+    const a = assets.byPath.get(`/pay/assets/${request.params.file}`)
+    if (!a) throw new AppError('not_found', 'No such asset.')
+    reply.type(a.contentType).header('vary', 'accept-encoding')
+    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
+    return reply.send(a.body)
+  })
+
+  const render = (reply: FastifyReply, request: FastifyRequest, result: OpenResult) => {
+    const { lang, locale } = negotiate(request.headers['accept-language'])
+    const t = STRINGS[lang]
+    const link = result.state === 'not_found' ? undefined : result.link
+    const screen: Screen = result.state === 'preview' ? 'top_level' : result.state
+    reply.headers({ ...payHeaders(link?.allowedOrigins ?? []), vary: 'sec-fetch-dest, sec-purpose, accept-language' })
+    const html = renderPage({
+      screen,
+      lang,
+      t,
+      scriptPath: assets.script.path,
+      stylePath: assets.style.path,
+      ...(link
+        ? {
+            tenantName: link.tenantName,
+            amountText: formatAmount(formatMajor(link.intent.amountMinor, link.intent.currency), link.intent.currency, locale),
+            paymentIntentId: link.intent.id,
+            allowedOrigins: link.allowedOrigins,
+          }
+        : {}),
+      ...(result.state === 'ready' ? { sessionSecret: result.sessionSecret, savedCards: result.savedCards } : {}),
+    })
+    return reply.code(STATUS[screen]).type('text/html; charset=utf-8').send(html)
+  }
+
+  app.get('/pay/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    const kind = loadKind(request)
+    const result = await checkout.open(request.params.token, kind)
+    if (result.state === 'preview') {
+      reply.headers(payHeaders(result.link.allowedOrigins))
+      return reply.code(204).send()
+    }
+    return render(reply, request, result)
+  })
+
+  app.post(
+    '/pay/:token/confirm',
+    {
+      schema: {
+        operationId: 'confirmPayment',
+        summary: 'Pay (called by the hosted page)',
+        description: `Called by the payment page's own script with the page-session secret in \`${SESSION_HEADER}\`. Either a new card (with \`save_card\`) or a \`saved_card_id\`. The body carries no amount: the amount is the one on the payment intent.`,
+        tags: ['page'],
+        params: TokenParams,
+        headers: SessionHeader,
+        body: Type.Object(
+          {
+            card: Type.Optional(
+              Type.Object(
+                {
+                  number: Type.String({ maxLength: 30 }),
+                  exp_month: Type.Integer(),
+                  exp_year: Type.Integer(),
+                  cvc: Type.String({ maxLength: 4 }),
+                  name: Type.Optional(Type.String({ maxLength: 100 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            save_card: Type.Optional(Type.Boolean()),
+            saved_card_id: Type.Optional(Type.String({ maxLength: 80 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Envelope(PaymentResult), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { card, save_card, saved_card_id } = request.body
+      if ((card === undefined) === (saved_card_id === undefined)) {
+        throw new AppError('validation_error', 'Send either a card or a saved_card_id.', [{ field: card ? 'saved_card_id' : 'card', issue: card ? 'must not be sent with card' : 'is required (or saved_card_id)' }])
+      }
+      if (saved_card_id !== undefined && save_card !== undefined) throw new AppError('validation_error', 'save_card goes with a new card.', [{ field: 'save_card', issue: 'is only for a new card' }])
+      const session = request.headers[SESSION_HEADER] as string | undefined
+      const result = await checkout.confirm(request.params.token, session, card ? { card, save_card: save_card ?? false } : { saved_card_id: saved_card_id! })
+      return ok(request, result)
+    },
+  )
+
+  app.post(
+    '/pay/:token/challenge',
+    {
+      schema: {
+        operationId: 'answerChallenge',
+        summary: 'Answer a 3-D Secure challenge (called by the hosted page)',
+        tags: ['page'],
+        params: TokenParams,
+        headers: SessionHeader,
+        body: Type.Object({ answer: Type.Union([Type.Literal('approve'), Type.Literal('decline')]) }, { additionalProperties: false }),
+        response: { 200: Envelope(PaymentResult), ...errorResponses },
+      },
+    },
+    async (request) => ok(request, await checkout.answerChallenge(request.params.token, request.headers[SESSION_HEADER] as string | undefined, request.body.answer)),
+  )
+}

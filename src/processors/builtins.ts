@@ -1,0 +1,5 @@
+/** The adapters that ship with paylink. The composition root imports this once. */
+import { registerProcessor } from './registry.js'
+import { sandboxFactory } from './sandbox/sandbox.js'
+
+registerProcessor(sandboxFactory)
