@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { postgresDb, type Db } from '../../src/storage/db.js'
 import { openMemoryDb } from '../../src/storage/embedded.js'
 import type { Clock } from '../../src/domain/shared/clock.js'
+import { createLogger } from '../../src/logger.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 /** Real time plus an offset that tests move forward: ordering stays natural, expiry is instant. */
@@ -47,7 +48,7 @@ export interface TestServer {
 }
 
 /** Starts the app on 127.0.0.1 with an ephemeral port. PUBLIC_BASE_URL is the real address. */
-export async function startServer(env: Record<string, string> = {}, opts: { db?: Db } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: { db?: Db; logs?: string[] } = {}): Promise<TestServer> {
   const db = opts.db ?? (await openTestDb())
   const clock = new TestClock()
   // Bind first to learn the port, so issuer, audience and pay_url carry the real address.
@@ -63,7 +64,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { db?:
       }),
   )
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', ...env })
-  const { app, services } = await buildApp({ config, db, clock, encryptionKey: randomBytes(32) })
+  // With `logs`, every JSON log line the app writes (level debug and up) is captured there.
+  const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
+  const { app, services } = await buildApp({ config, db, clock, encryptionKey: randomBytes(32), ...(logger ? { logger } : {}) })
   await app.listen({ port: probe, host: '127.0.0.1' })
   return {
     app,
