@@ -25,6 +25,12 @@ import { SavedCardService } from './domain/cards/saved-cards.js'
 import { ProcessorSet } from './processors/registry.js'
 import { pageRoutes } from './page/routes.js'
 import { cardRoutes } from './http/routes/cards.js'
+import { webhookRoutes } from './http/routes/webhooks.js'
+import { WebhookService } from './domain/webhooks/service.js'
+import { Lifecycle } from './domain/payments/lifecycle.js'
+import { DeliveryWorker } from './outbox/worker.js'
+import { BackgroundRunner } from './outbox/runner.js'
+import { writeOutcomeEvent } from './outbox/writer.js'
 import './processors/builtins.js'
 import { parseJsonBody } from './http/json.js'
 import { validatorCompiler } from './http/plugins/validation.js'
@@ -66,9 +72,14 @@ export interface Services {
   savedCards: SavedCardService
   processors: ProcessorSet
   checkout: CheckoutService
+  webhooks: WebhookService
+  lifecycle: Lifecycle
+  deliveryWorker: DeliveryWorker
+  /** Webhook delivery, link expiry and payment recovery; started by main for ROLE all/worker. */
+  background: BackgroundRunner
 }
 
-export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Services> {
+export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void }): Promise<Services> {
   const { config, db, clock } = deps
   const sealer = new Sealer(deps.encryptionKey)
   const keys = new SigningKeys(db, sealer, clock)
@@ -76,8 +87,18 @@ export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Service
   const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
-  // The webhook outbox hooks in here; until then a final outcome writes no event.
-  const onFinal: OnFinal = async () => {}
+  let background: BackgroundRunner | undefined
+  const wake = () => background?.wake()
+  // A final outcome writes its webhook event in the same transaction (the outbox).
+  const onFinal: OnFinal = async (tx, intent) => {
+    await writeOutcomeEvent(tx, intent, clock.now())
+    setImmediate(wake)
+  }
+  const checkout = new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal })
+  const payments = new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
+  const lifecycle = new Lifecycle(db, clock, checkout, processors)
+  const deliveryWorker = new DeliveryWorker({ db, clock, sealer, allowPrivate: config.allowPrivateWebhookUrls })
+  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err))
   return {
     config,
     db,
@@ -87,16 +108,20 @@ export async function buildServices(deps: Omit<Deps, 'logger'>): Promise<Service
     tokens,
     savedCards,
     processors,
-    checkout: new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal }),
+    checkout,
+    webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
+    lifecycle,
+    deliveryWorker,
+    background,
     tenants: new TenantService(db, clock, tokens, sealer),
     cardProcessing: new CardProcessingService(db, clock),
     users: new UserService(db, clock),
-    payments: new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }),
+    payments,
   }
 }
 
 export async function buildApp(deps: Deps): Promise<{ app: App; services: Services }> {
-  const services = await buildServices(deps)
+  const services = await buildServices({ ...deps, onBackgroundError: (err) => deps.logger?.error({ err }, 'background job failed') })
   const { config } = deps
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -157,6 +182,7 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
         { name: 'card-processing', description: "A user's card-processing (merchant) accounts." },
         { name: 'payments', description: 'Payment links and payment intents.' },
         { name: 'cards', description: "A user's saved cards." },
+        { name: 'webhooks', description: 'Webhook endpoints, the event log and deliveries.' },
         { name: 'page', description: 'Calls made by the hosted payment page itself.' },
         { name: 'admin', description: 'Operator routes (scope `admin`).' },
         { name: 'operations', description: 'Health, readiness, metrics.' },
@@ -174,7 +200,7 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, adminRoutes, opsRoutes]) {
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes]) {
     routes(app, services)
   }
   await pageRoutes(app, services)

@@ -26,12 +26,14 @@ export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'migrations applied')
-    const { app } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger })
+    const { app, services } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger })
     const shutdown = async (signal: string) => {
       if (closing) return
       closing = true
       logger.info({ signal }, 'shutting down: finishing requests in flight')
       const force = setTimeout(() => process.exit(1), 15_000).unref()
+      // The worker stops claiming first; deliveries in flight are recorded (or leased for a retry).
+      await services.background.stop().catch((err) => logger.error({ err }, 'error while stopping the worker'))
       await app.close().catch((err) => logger.error({ err }, 'error while closing'))
       await db.close().catch(() => {})
       clearTimeout(force)
@@ -47,7 +49,9 @@ export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
       )
     } else {
       await app.ready()
+      logger.info({ role: config.role }, 'paylink worker started')
     }
+    if (config.role !== 'api') services.background.start()
     return { app, db, config }
   } catch (err) {
     await db.close().catch(() => {})

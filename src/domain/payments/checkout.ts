@@ -291,6 +291,23 @@ export class CheckoutService {
     return resultJson(latest)
   }
 
+  /** The processor never saw this intent's key: nothing was charged, so it fails plainly. */
+  async failUnreached(intent: PaymentIntent): Promise<PaymentResult> {
+    const now = this.deps.clock.now()
+    const done = await this.deps.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `UPDATE payment_intents SET status = 'failed', failure_code = 'processing_error', failure_message = $3, challenge_id = NULL, updated_at = $4
+          WHERE tenant_id = $1 AND id = $2 AND status = 'processing' RETURNING ${INTENT_COLUMNS}`,
+        [intent.tenantId, intent.id, FAILURE_MESSAGES.processing_error, now],
+      )
+      if (!row) return undefined
+      const failed = intentFrom(row)
+      await this.deps.onFinal(tx, failed)
+      return failed
+    })
+    return resultJson(done ?? (await this.current(intent)))
+  }
+
   private async current(intent: PaymentIntent): Promise<PaymentIntent> {
     const [row] = await this.deps.db.query(`SELECT ${INTENT_COLUMNS} FROM payment_intents WHERE tenant_id = $1 AND id = $2`, [intent.tenantId, intent.id])
     return intentFrom(row!)

@@ -72,6 +72,8 @@ export class PaymentService {
     private readonly clock: Clock,
     private readonly sealer: Sealer,
     private readonly options: PaymentServiceOptions,
+    /** Expires a pending intent past its expiry on read (with its webhook); identity when absent. */
+    private readonly expireIfDue: (intent: PaymentIntent) => Promise<PaymentIntent> = async (i) => i,
   ) {}
 
   /** `POST /v1/platform/card/payment-link`, with an optional Idempotency-Key. */
@@ -115,7 +117,7 @@ export class PaymentService {
   async get(tenantId: TenantId, id: string): Promise<PaymentIntent> {
     const [row] = await this.db.query(GET_INTENT, [tenantId, id])
     if (!row) throw notFound('payment intent')
-    return intentFrom(row)
+    return this.expireIfDue(intentFrom(row))
   }
 
   async list(tenantId: TenantId, q: { limit: number; cursor?: string; user_id?: string; status?: IntentStatus; created_gte?: string; created_lt?: string }) {
@@ -137,6 +139,8 @@ export class PaymentService {
       ),
       [tenantId, q.user_id ?? null, q.status ?? null, q.created_gte ?? null, q.created_lt ?? null, after?.createdAt ?? null, after?.id ?? null, q.limit + 1],
     )
-    return pageOf(rows.map(intentFrom), q.limit, (i) => i)
+    const now = this.clock.now()
+    const intents = await Promise.all(rows.map(intentFrom).map((i) => (i.status === 'pending' && i.expiresAt <= now ? this.expireIfDue(i) : i)))
+    return pageOf(intents, q.limit, (i) => i)
   }
 }

@@ -14,6 +14,7 @@ export const PREFIXES = {
   event: 'evt_',
   webhookEndpoint: 'we_',
   delivery: 'dlv_',
+  attempt: 'att_',
   request: 'req_',
   client: 'cli_',
   key: 'key_',

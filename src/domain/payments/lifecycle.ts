@@ -1,0 +1,68 @@
+/**
+ * Nothing stays `pending` or `processing`:
+ * - an intent still `pending` at `expires_at` becomes `failed` / `link_expired` (here, by
+ *   the sweeper, and on any read through `CheckoutService.expireIfDue`);
+ * - a 3-D Secure challenge never answered fails as `authentication_failed` once the link
+ *   has expired;
+ * - an intent left `processing` (a crash or a timeout between the claim and the outcome)
+ *   is finished with the processor's own answer for its idempotency key. When the
+ *   processor never saw the key, nothing was charged and the intent fails as
+ *   `processing_error`.
+ */
+import type { Db } from '../../storage/db.js'
+import type { Clock } from '../shared/clock.js'
+import type { ProcessorSet } from '../../processors/registry.js'
+import type { CheckoutService } from './checkout.js'
+import { INTENT_COLUMNS, intentFrom } from './intents.js'
+
+/** How long an intent may sit in `processing` without a challenge before recovery asks the processor. */
+export const STALE_PROCESSING_MS = 120_000
+
+export class Lifecycle {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly checkout: CheckoutService,
+    private readonly processors: ProcessorSet,
+  ) {}
+
+  /** Expires due pending intents; returns how many it expired. */
+  async sweepExpired(limit = 200): Promise<number> {
+    const rows = await this.db.query(
+      `SELECT ${INTENT_COLUMNS} FROM payment_intents WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+      [this.clock.now(), limit],
+    )
+    let n = 0
+    for (const row of rows) {
+      const after = await this.checkout.expireIfDue(intentFrom(row))
+      if (after.status === 'failed') n++
+    }
+    return n
+  }
+
+  /** Finishes intents stuck in `processing`; returns how many it finished. */
+  async recoverProcessing(limit = 100): Promise<number> {
+    const now = this.clock.now()
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT ${INTENT_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.challenge_id, a.processor
+         FROM payment_intents i JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
+        WHERE i.status = 'processing'
+          AND ((i.challenge_id IS NULL AND i.updated_at <= $1) OR (i.challenge_id IS NOT NULL AND i.expires_at <= $2))
+        ORDER BY i.updated_at LIMIT $3`,
+      [new Date(now.getTime() - STALE_PROCESSING_MS), now, limit],
+    )
+    let n = 0
+    for (const row of rows) {
+      const intent = intentFrom(row)
+      const processor = this.processors.get(row.processor as string)
+      let result = await processor.retrieve(intent.id)
+      if (result?.outcome === 'requires_authentication') {
+        if (intent.expiresAt > now) continue // the cardholder may still answer
+        result = await processor.completeAuthentication(intent.id, 'decline')
+      }
+      const after = result ? await this.checkout.settle(intent, result, intent.savedCardId) : await this.checkout.failUnreached(intent)
+      if (after.status === 'succeeded' || after.status === 'failed') n++
+    }
+    return n
+  }
+}
