@@ -48,7 +48,7 @@ export interface TestServer {
 }
 
 /** Starts the app on 127.0.0.1 with an ephemeral port. PUBLIC_BASE_URL is the real address. */
-export async function startServer(env: Record<string, string> = {}, opts: { db?: Db; logs?: string[] } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: { db?: Db; logs?: string[]; encryptionKey?: Buffer } = {}): Promise<TestServer> {
   const db = opts.db ?? (await openTestDb())
   const clock = new TestClock()
   // Bind first to learn the port, so issuer, audience and pay_url carry the real address.
@@ -66,7 +66,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { db?:
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', ...env })
   // With `logs`, every JSON log line the app writes (level debug and up) is captured there.
   const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
-  const { app, services } = await buildApp({ config, db, clock, encryptionKey: randomBytes(32), ...(logger ? { logger } : {}) })
+  const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? randomBytes(32), ...(logger ? { logger } : {}) })
   await app.listen({ port: probe, host: '127.0.0.1' })
   return {
     app,
