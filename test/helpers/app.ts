@@ -5,7 +5,6 @@
  * (oauth4webapi), and a small HTTP client that returns status, headers and JSON.
  */
 import fs from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { buildApp, type App, type Services } from '../../src/app.js'
@@ -15,6 +14,12 @@ import { openMemoryDb } from '../../src/storage/embedded.js'
 import type { Clock } from '../../src/domain/shared/clock.js'
 import { createLogger } from '../../src/logger.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
+
+/**
+ * Every test server of a run shares one DATA_ENCRYPTION_KEY: on PostgreSQL all test files
+ * share one database, whose signing keys are sealed under the key of the first server.
+ */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7)
 
 /** Real time plus an offset that tests move forward: ordering stays natural, expiry is instant. */
 export class TestClock implements Clock {
@@ -66,7 +71,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { db?:
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', ...env })
   // With `logs`, every JSON log line the app writes (level debug and up) is captured there.
   const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
-  const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? randomBytes(32), ...(logger ? { logger } : {}) })
+  const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? TEST_ENCRYPTION_KEY, ...(logger ? { logger } : {}) })
   await app.listen({ port: probe, host: '127.0.0.1' })
   return {
     app,

@@ -78,7 +78,13 @@ export class SigningKeys {
         createdAt: new Date(row.created_at),
       }
       if (i === 0) {
-        const jwk = JSON.parse(this.sealer.open(row.private_jwk_encrypted, `signing_key:${row.kid}`).toString('utf8')) as JWK
+        let opened: Buffer
+        try {
+          opened = this.sealer.open(row.private_jwk_encrypted, `signing_key:${row.kid}`)
+        } catch {
+          throw new Error('DATA_ENCRYPTION_KEY cannot open the signing keys stored in this database: it is not the key the database was set up with.')
+        }
+        const jwk = JSON.parse(opened.toString('utf8')) as JWK
         key.privateKey = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey
       }
       keys.push(key)
