@@ -31,6 +31,9 @@ import { Lifecycle } from './domain/payments/lifecycle.js'
 import { DeliveryWorker } from './outbox/worker.js'
 import { BackgroundRunner } from './outbox/runner.js'
 import { writeOutcomeEvent } from './outbox/writer.js'
+import { Metrics } from './observability/metrics.js'
+import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
+import { Redis } from 'ioredis'
 import './processors/builtins.js'
 import { parseJsonBody } from './http/json.js'
 import { validatorCompiler } from './http/plugins/validation.js'
@@ -55,6 +58,8 @@ export interface Deps {
   encryptionKey: Buffer
   /** A pino logger; none in tests unless they capture logs. */
   logger?: FastifyBaseLogger
+  /** Also export Node's process metrics (the real server; not tests). */
+  defaultMetrics?: boolean
 }
 
 /** Everything the routes call; built once per app. */
@@ -77,9 +82,13 @@ export interface Services {
   deliveryWorker: DeliveryWorker
   /** Webhook delivery, link expiry and payment recovery; started by main for ROLE all/worker. */
   background: BackgroundRunner
+  metrics: Metrics
+  limiter: RateLimiter
+  /** Closes what the services hold open (Redis). The database is the caller's. */
+  close(): Promise<void>
 }
 
-export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void }): Promise<Services> {
+export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void; defaultMetrics?: boolean }): Promise<Services> {
   const { config, db, clock } = deps
   const sealer = new Sealer(deps.encryptionKey)
   const keys = new SigningKeys(db, sealer, clock)
@@ -87,6 +96,12 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
   const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
+  const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
+  const limiter = new RateLimiter(
+    config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),
+    config.rateLimitMultiplier,
+    (rule) => metrics.rateLimited.inc({ rule }),
+  )
   let background: BackgroundRunner | undefined
   const wake = () => background?.wake()
   // A final outcome writes its webhook event in the same transaction (the outbox).
@@ -97,7 +112,16 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
   const checkout = new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal })
   const payments = new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
   const lifecycle = new Lifecycle(db, clock, checkout, processors)
-  const deliveryWorker = new DeliveryWorker({ db, clock, sealer, allowPrivate: config.allowPrivateWebhookUrls })
+  const deliveryWorker = new DeliveryWorker({
+    db,
+    clock,
+    sealer,
+    allowPrivate: config.allowPrivateWebhookUrls,
+    onAttempt: (result, lagMs) => {
+      metrics.webhookAttempts.inc({ result })
+      if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
+    },
+  })
   background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err))
   return {
     config,
@@ -113,6 +137,9 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
     lifecycle,
     deliveryWorker,
     background,
+    metrics,
+    limiter,
+    close: () => limiter.close(),
     tenants: new TenantService(db, clock, tokens, sealer),
     cardProcessing: new CardProcessingService(db, clock),
     users: new UserService(db, clock),
@@ -155,6 +182,15 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    services.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+  app.addHook('onClose', async () => {
+    await services.close()
   })
   registerErrorEnvelope(app)
   registerAuth(app, services.tokens)

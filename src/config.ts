@@ -23,6 +23,8 @@ export interface Config {
   role: Role
   logLevel: string
   allowPrivateWebhookUrls: boolean
+  /** Scales every rate limit (1 = the documented limits). */
+  rateLimitMultiplier: number
 }
 
 export class ConfigError extends Error {
@@ -89,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const allow = env.ALLOW_PRIVATE_WEBHOOK_URLS ?? 'false'
   if (!['true', 'false'].includes(allow)) problems.push('ALLOW_PRIVATE_WEBHOOK_URLS must be true or false')
 
+  const multiplierText = env.RATE_LIMIT_MULTIPLIER || '1'
+  const rateLimitMultiplier = Number(multiplierText)
+  if (!Number.isFinite(rateLimitMultiplier) || rateLimitMultiplier <= 0 || rateLimitMultiplier > 1_000_000) {
+    problems.push(`RATE_LIMIT_MULTIPLIER must be a positive number (got "${multiplierText}")`)
+  }
+
   if (problems.length) throw new ConfigError(problems)
   return {
     nodeEnv,
@@ -104,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role,
     logLevel,
     allowPrivateWebhookUrls: allow === 'true',
+    rateLimitMultiplier,
   }
 }
 

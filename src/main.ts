@@ -26,7 +26,7 @@ export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'migrations applied')
-    const { app, services } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger })
+    const { app, services } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger, defaultMetrics: true })
     const shutdown = async (signal: string) => {
       if (closing) return
       closing = true

@@ -154,7 +154,7 @@ export async function main(argv: string[]) {
         : err instanceof UsageError
           ? `${err.message}\n\n${USAGE}`
           : err instanceof DatabaseLockedError || err instanceof AppError
-            ? err.message + (err instanceof AppError && err.details?.length ? ` (${err.details.map((d) => `${d.field} ${d.issue}`).join('; ')})` : '')
+            ? err.message + (err instanceof AppError && err.details?.some((d) => !err.message.includes(d.issue)) ? ` (${err.details.map((d) => `${d.field} ${d.issue}`).join('; ')})` : '')
             : `unexpected error: ${(err as Error).message}`
     if (json) process.stderr.write(JSON.stringify({ error: { code: err instanceof AppError ? err.code : err instanceof UsageError ? 'usage' : 'error', message } }) + '\n')
     else process.stderr.write(`paylink: ${message}\n`)

@@ -5,7 +5,8 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import { guardedLookup } from './address-guard.js'
+import { isIP } from 'node:net'
+import { guardedLookup, isBlockedAddress } from './address-guard.js'
 
 export interface SendInput {
   url: string
@@ -32,6 +33,9 @@ export function send(input: SendInput): Promise<SendResult> {
     } catch {
       return resolve({ error: 'invalid URL', durationMs: 0 })
     }
+    // An IP literal never goes through the guarded DNS lookup: check it here.
+    const literal = u.hostname.replace(/^\[|\]$/g, '')
+    if (!input.allowPrivate && isIP(literal) && isBlockedAddress(literal)) return resolve({ error: `refused: ${literal} is a private address`, durationMs: 0 })
     const mod = u.protocol === 'https:' ? https : http
     const req = mod.request(
       u,

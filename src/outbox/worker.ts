@@ -65,6 +65,8 @@ export interface WorkerOptions {
   send?: (input: SendInput) => Promise<SendResult>
   random?: () => number
   log?: (msg: string, extra?: Record<string, unknown>) => void
+  /** Told of every attempt: its result, and for a success the lag from the event's commit. */
+  onAttempt?: (result: 'succeeded' | 'retry' | 'failed', lagMs?: number) => void
 }
 
 export class DeliveryWorker {
@@ -118,7 +120,12 @@ export class DeliveryWorker {
       headers: { 'webhook-id': c.event_id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader(secrets, c.event_id, timestamp, body) },
     })
     const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
-    if (ok) return this.record(c, started, result, 'succeeded', null)
+    if (ok) {
+      this.o.onAttempt?.('succeeded', this.o.clock.now().getTime() - new Date(row.created_at as Date).getTime())
+      return this.record(c, started, result, 'succeeded', null)
+    }
+    if (result.statusCode === 410 || nextDelay(c.attempts, undefined, () => 0.5) === undefined) this.o.onAttempt?.('failed')
+    else this.o.onAttempt?.('retry')
     if (result.statusCode === 410) return this.record(c, started, result, 'failed', null, 'the endpoint answered 410 Gone')
     const delay = nextDelay(c.attempts, parseRetryAfter(result.retryAfter, started), this.o.random)
     return this.record(c, started, result, delay === undefined ? 'failed' : 'pending', delay === undefined ? null : new Date(started.getTime() + delay))

@@ -18,6 +18,8 @@ export interface Asset {
 export interface PageAssets {
   script: Asset
   style: Asset
+  /** /embed.js for tenant pages (served at a fixed path, not under /pay). */
+  embed: Asset
   byPath: Map<string, Asset>
 }
 
@@ -34,20 +36,14 @@ let built: Promise<PageAssets> | undefined
 export function pageAssets(): Promise<PageAssets> {
   built ??= (async () => {
     const esbuild = await import('esbuild')
-    const js = await esbuild.build({
-      entryPoints: [path.join(clientDir, 'pay.ts')],
-      bundle: true,
-      minify: true,
-      format: 'iife',
-      target: ['es2020'],
-      platform: 'browser',
-      write: false,
-      legalComments: 'none',
-    })
+    const bundle = (file: string) =>
+      esbuild.build({ entryPoints: [path.join(clientDir, file)], bundle: true, minify: true, format: 'iife', target: ['es2020'], platform: 'browser', write: false, legalComments: 'none' })
+    const [js, embedJs] = await Promise.all([bundle('pay.ts'), bundle('embed.ts')])
     const css = await esbuild.build({ entryPoints: [path.join(clientDir, 'pay.css')], bundle: true, minify: true, write: false, loader: { '.css': 'css' } })
     const script = asset('pay', 'js', js.outputFiles[0]!.text, 'text/javascript; charset=utf-8')
     const style = asset('pay', 'css', css.outputFiles[0]!.text, 'text/css; charset=utf-8')
-    return { script, style, byPath: new Map([script, style].map((a) => [a.path, a])) }
+    const embed = { ...asset('embed', 'js', embedJs.outputFiles[0]!.text, 'text/javascript; charset=utf-8'), path: '/embed.js' }
+    return { script, style, embed, byPath: new Map([script, style].map((a) => [a.path, a])) }
   })()
   return built
 }

@@ -19,6 +19,9 @@ import { payHeaders } from './headers.js'
 import { formatAmount, negotiate, STRINGS } from './i18n.js'
 import { renderPage, type Screen } from './templates.js'
 import { pageAssets } from './assets.js'
+import { RULES } from '../http/plugins/rate-limit.js'
+import { sha256 } from '../domain/shared/crypto.js'
+import type { PaymentResult as Result } from '../domain/payments/checkout.js'
 
 export const SESSION_HEADER = 'x-paylink-session'
 
@@ -47,7 +50,25 @@ const PaymentResult = Type.Object({
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
 
-export async function pageRoutes(app: App, { checkout }: Services) {
+export async function pageRoutes(app: App, { checkout, limiter, metrics }: Services) {
+  const linkKey = (token: string) => sha256(token).toString('base64url').slice(0, 22)
+  /** Counts a confirmation's outcome and time, and applies the confirmation limits first. */
+  const confirming = async (ip: string, token: string, run: () => Promise<Result>) => {
+    await limiter.check(RULES.confirmPerIp, ip)
+    await limiter.check(RULES.confirmPerLink, linkKey(token))
+    const stop = metrics.confirmDuration.startTimer()
+    try {
+      const result = await run()
+      stop({ outcome: result.status })
+      metrics.confirmations.inc({ outcome: result.status })
+      return result
+    } catch (err) {
+      stop({ outcome: 'rejected' })
+      metrics.confirmations.inc({ outcome: 'rejected' })
+      throw err
+    }
+  }
+
   const assets = await pageAssets()
 
   // Every /pay answer carries the page headers; the page route narrows frame-ancestors.
@@ -63,6 +84,17 @@ export async function pageRoutes(app: App, { checkout }: Services) {
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
     return reply.send(a.body)
   })
+
+  app.get(
+    '/embed.js',
+    { schema: { operationId: 'getEmbedScript', summary: 'The embed helper for tenant pages: Paylink.mount(element, payUrl, {onEvent})', tags: ['page'] } },
+    async (request, reply) => {
+      const a = assets.embed
+      reply.type(a.contentType).headers({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff', 'cross-origin-resource-policy': 'cross-origin', vary: 'accept-encoding' })
+      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
+      return reply.send(a.body)
+    },
+  )
 
   const render = (reply: FastifyReply, request: FastifyRequest, result: OpenResult) => {
     const { lang, locale } = negotiate(request.headers['accept-language'])
@@ -91,7 +123,11 @@ export async function pageRoutes(app: App, { checkout }: Services) {
 
   app.get('/pay/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     const kind = loadKind(request)
+    await limiter.check(RULES.pagePerIp, request.ip)
+    await limiter.check(RULES.unknownTokenPerIp, request.ip, { peek: true })
     const result = await checkout.open(request.params.token, kind)
+    // Unknown tokens count towards the guessing limit (the hit itself never refuses this answer).
+    if (result.state === 'not_found') await limiter.check(RULES.unknownTokenPerIp, request.ip).catch(() => {})
     if (result.state === 'preview') {
       reply.headers(payHeaders(result.link.allowedOrigins))
       return reply.code(204).send()
@@ -138,7 +174,7 @@ export async function pageRoutes(app: App, { checkout }: Services) {
       }
       if (saved_card_id !== undefined && save_card !== undefined) throw new AppError('validation_error', 'save_card goes with a new card.', [{ field: 'save_card', issue: 'is only for a new card' }])
       const session = request.headers[SESSION_HEADER] as string | undefined
-      const result = await checkout.confirm(request.params.token, session, card ? { card, save_card: save_card ?? false } : { saved_card_id: saved_card_id! })
+      const result = await confirming(request.ip, request.params.token, () => checkout.confirm(request.params.token, session, card ? { card, save_card: save_card ?? false } : { saved_card_id: saved_card_id! }))
       return ok(request, result)
     },
   )
@@ -156,6 +192,7 @@ export async function pageRoutes(app: App, { checkout }: Services) {
         response: { 200: Envelope(PaymentResult), ...errorResponses },
       },
     },
-    async (request) => ok(request, await checkout.answerChallenge(request.params.token, request.headers[SESSION_HEADER] as string | undefined, request.body.answer)),
+    async (request) =>
+      ok(request, await confirming(request.ip, request.params.token, () => checkout.answerChallenge(request.params.token, request.headers[SESSION_HEADER] as string | undefined, request.body.answer))),
   )
 }

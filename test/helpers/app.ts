@@ -68,7 +68,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { db?:
         s.on('error', reject)
       }),
   )
-  const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...env })
   // With `logs`, every JSON log line the app writes (level debug and up) is captured there.
   const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
   const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? TEST_ENCRYPTION_KEY, ...(logger ? { logger } : {}) })

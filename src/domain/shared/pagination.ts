@@ -16,7 +16,11 @@ export function decodeCursor(cursor: string | undefined): PageRequest['after'] {
   try {
     const [t, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]
     const createdAt = new Date(t)
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error()
+    // Only what encodeCursor makes: an id and a time the database can hold, else a forged
+    // cursor (a NUL in the id, the year -10000) reaches the query and fails there as a 500.
+    if (typeof t !== 'string' || typeof id !== 'string' || !/^[a-z]{2,8}_[0-9a-z]{1,64}$/.test(id)) throw new Error()
+    if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== t) throw new Error()
+    if (createdAt.getUTCFullYear() < 1 || createdAt.getUTCFullYear() > 9999) throw new Error()
     return { createdAt, id }
   } catch {
     throw invalid('cursor', 'is not a cursor this API gave out')

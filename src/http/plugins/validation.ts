@@ -17,8 +17,23 @@ const make = (coerceTypes: boolean) =>
 const bodyAjv = make(false)
 const textAjv = make(true)
 
+/** Where `data` holds a string with a NUL character, which PostgreSQL cannot store (a 500 otherwise). */
+const nulPaths = (data: unknown, path = ''): string[] => {
+  if (typeof data === 'string') return data.includes('\u0000') ? [path] : []
+  if (data === null || typeof data !== 'object') return []
+  return Object.entries(data).flatMap(([k, v]) => nulPaths(v, `${path}/${k}`))
+}
+
 export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
-  return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
+  const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
+  const checked = (data: unknown) => {
+    const valid = validate(data) as boolean
+    const nul = nulPaths(data).map((instancePath) => ({ instancePath, schemaPath: '', keyword: 'nul', params: {}, message: 'must not contain the NUL character' }))
+    checked.errors = valid && nul.length === 0 ? null : ([...(valid ? [] : validate.errors ?? []), ...nul] as ErrorObject[])
+    return valid && nul.length === 0
+  }
+  checked.errors = null as ErrorObject[] | null
+  return checked
 }
 
 const fieldOf = (e: ErrorObject | FastifySchemaValidationError, part: string | undefined): string => {

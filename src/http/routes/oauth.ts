@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Services } from '../../app.js'
 import { OAuthError } from '../../domain/oauth/tokens.js'
 import { ALL_SCOPES } from '../../domain/oauth/scopes.js'
+import { RULES } from '../plugins/rate-limit.js'
 
 const TokenAnswer = Type.Object({
   access_token: Type.String(),
@@ -45,7 +46,7 @@ function sendOAuthError(reply: FastifyReply, err: OAuthError) {
   return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description })
 }
 
-export function oauthRoutes(app: App, { tokens, keys, config }: Services) {
+export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Services) {
   app.post(
     '/oauth/token',
     {
@@ -64,6 +65,7 @@ export function oauthRoutes(app: App, { tokens, keys, config }: Services) {
         const form = (request.body ?? {}) as Record<string, unknown>
         for (const [k, v] of Object.entries(form)) if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} was sent more than once.`)
         const creds = clientCredentials(request, form)
+        await limiter.check(RULES.tokenPerClient, creds.id)
         if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
         if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.')
         const issued = await tokens.issue(creds.id, creds.secret, form.scope as string | undefined)

@@ -8,7 +8,13 @@ import { Envelope, errorResponses } from '../schemas/common.js'
 const Health = Type.Object({ status: Type.Literal('ok') })
 const Ready = Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok'), migrations: Type.Literal('applied') })
 
-export function opsRoutes(app: App, { db }: Services) {
+export function opsRoutes(app: App, { db, metrics }: Services) {
+  app.get(
+    '/metrics',
+    { schema: { operationId: 'getMetrics', summary: 'Prometheus metrics (text format)', tags: ['operations'], produces: ['text/plain'] } },
+    async (_request, reply) => reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(await metrics.registry.metrics()),
+  )
+
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()))
 
   app.get(

@@ -7,6 +7,7 @@ import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
 import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
 import { PaymentLink } from '../schemas/objects.js'
+import { RULES } from '../plugins/rate-limit.js'
 
 const MintBody = Type.Object(
   {
@@ -21,7 +22,7 @@ const MintBody = Type.Object(
   { additionalProperties: false, description: 'Request body for POST /v1/platform/card/payment-link.' },
 )
 
-export function paymentLinkRoutes(app: App, { payments }: Services) {
+export function paymentLinkRoutes(app: App, { payments, limiter, metrics }: Services) {
   app.post(
     '/v1/platform/card/payment-link',
     {
@@ -40,7 +41,12 @@ export function paymentLinkRoutes(app: App, { payments }: Services) {
     async (request, reply) => {
       const key = request.headers['idempotency-key']
       if (key !== undefined && !KEY_PATTERN.test(key)) throw invalid('Idempotency-Key', 'must be 1 to 255 printable ASCII characters')
-      const answer = await payments.mintLink(tenantOf(request), request.body, key)
+      const tenantId = tenantOf(request)
+      await limiter.check(RULES.mintPerTenant, tenantId)
+      const stop = metrics.mintDuration.startTimer()
+      const answer = await payments.mintLink(tenantId, request.body, key)
+      stop()
+      metrics.linksMinted.inc({ result: answer.replayed ? 'replayed' : 'created' })
       if (answer.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(answer.status).send(ok(request, answer.body))
     },

@@ -1,0 +1,402 @@
+/**
+ * The operator CLI, run for real: `node bin/paylink.mjs <args>` from the repo root (what
+ * `npm run --silent cli -- …` runs), on a database of its own — a fresh DATA_DIR on the
+ * embedded database, a fresh PostgreSQL database on a PAYLINK_TEST_DB=pg run. What the CLI
+ * makes is checked over HTTP against `paylink serve`, also run for real on that database.
+ *
+ * Every CLI start costs seconds, so the file's tests share one database and run in order:
+ * later tests use the tenant, account and clients the earlier ones made.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { usingPostgres } from '../helpers/app.js'
+import { knownMigrations } from '../../src/storage/migrate.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** The tenant scopes SPEC lists ("HTTP surface"): a tenant's first client has all of them. */
+const TENANT_SCOPES = ['payments:write', 'payments:read', 'users:write', 'users:read', 'webhooks:write', 'webhooks:read']
+
+/** Settings the CLI and server read; the tests set the ones they mean, nothing leaks in. */
+const CONFIG_VARS = [
+  'PORT', 'HOST', 'PUBLIC_BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'LINK_TTL_SECONDS', 'ACCESS_TOKEN_TTL_SECONDS',
+  'DATA_ENCRYPTION_KEY', 'REDIS_URL', 'ROLE', 'LOG_LEVEL', 'NODE_ENV', 'ALLOW_PRIVATE_WEBHOOK_URLS',
+]
+
+const children = new Set<ChildProcess>()
+let workDir: string
+let env: Record<string, string>
+let pgAdminUrl: string | undefined
+let pgDbName: string | undefined
+
+beforeAll(async () => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-cli-'))
+  env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !CONFIG_VARS.includes(e[0])))
+  // DATA_DIR also holds the generated encryption key that the CLI and the server share.
+  env.DATA_DIR = path.join(workDir, 'data')
+  if (usingPostgres()) {
+    // A database of this file's own on the run's server: the CLI and `serve` seal keys with
+    // this DATA_DIR's key, which other files' servers on the run's database do not share.
+    const runUrl = new URL(inject('databaseUrl'))
+    pgDbName = `${runUrl.pathname.slice(1)}_cli_${randomBytes(3).toString('hex')}`
+    const admin = new URL(runUrl)
+    admin.pathname = '/postgres'
+    pgAdminUrl = admin.toString()
+    await pgQuery(`CREATE DATABASE ${pgDbName}`)
+    const url = new URL(runUrl)
+    url.pathname = `/${pgDbName}`
+    env.DATABASE_URL = url.toString()
+  }
+})
+
+afterAll(async () => {
+  await Promise.all([...children].map((c) => stop(c)))
+  if (pgDbName) await pgQuery(`DROP DATABASE IF EXISTS ${pgDbName} WITH (FORCE)`)
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true })
+})
+
+async function pgQuery(text: string) {
+  const client = new pg.Client({ connectionString: pgAdminUrl })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function spawnPaylink(args: string[], extraEnv: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['bin/paylink.mjs', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  return child
+}
+
+/** Runs `paylink <args>` to the end (killed after `timeoutMs`). */
+function cli(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<Run> {
+  const child = spawnPaylink(args, extraEnv)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** The JSON a successful `--json` command printed; fails the test with its stderr otherwise. */
+function printed(run: Run): any {
+  expect(run.code, `exit ${run.code}; stderr: ${run.stderr}`).toBe(0)
+  return JSON.parse(run.stdout)
+}
+
+/** Stops a child: SIGTERM, then SIGKILL if it has not gone in 10 s. */
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await gone
+  clearTimeout(timer)
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+
+interface Server {
+  child: ChildProcess
+  baseUrl: string
+  output: () => string
+}
+
+/** `paylink serve` on this file's database, once /readyz answers 200. */
+async function startServe(): Promise<Server> {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const child = spawnPaylink(['serve'], { PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: baseUrl, LOG_LEVEL: 'warn' })
+  let output = ''
+  child.stdout!.on('data', (d) => (output += d))
+  child.stderr!.on('data', (d) => (output += d))
+  const deadline = Date.now() + 45_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`paylink serve exited with ${child.exitCode}: ${output}`)
+    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.status === 200, () => false)
+    if (ready) return { child, baseUrl, output: () => output }
+    await new Promise((r) => setTimeout(r, 150))
+  }
+  await stop(child)
+  throw new Error(`paylink serve did not become ready: ${output}`)
+}
+
+let server: Server | undefined
+async function serverUp(): Promise<Server> {
+  server ??= await startServe()
+  return server
+}
+/** The embedded database admits one process: stop the server before the CLI changes data. */
+async function serverDownForCli() {
+  if (usingPostgres() || !server) return
+  await stop(server.child)
+  server = undefined
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP against the running server
+
+interface Client {
+  client_id: string
+  client_secret: string
+}
+
+/** The client credentials grant, client_secret_basic. */
+async function requestToken(client: Client, scope?: string) {
+  const s = await serverUp()
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
+  if (scope !== undefined) form.set('scope', scope)
+  const basic = Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')
+  const res = await fetch(`${s.baseUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  })
+  return { status: res.status, body: (await res.json()) as any }
+}
+
+async function tokenOf(client: Client, scope?: string): Promise<string> {
+  const r = await requestToken(client, scope)
+  expect(r.status, JSON.stringify(r.body)).toBe(200)
+  return r.body.access_token
+}
+
+async function api(method: string, urlPath: string, token: string, body?: unknown) {
+  const s = await serverUp()
+  const res = await fetch(s.baseUrl + urlPath, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, body: (await res.json()) as any }
+}
+
+// ---------------------------------------------------------------------------------------
+// What the tests make, in order
+
+const TENANT_NAME = 'Corner Shop'
+let tenant: { tenant_id: string } & Client
+let accountId: string
+let readOnlyClient: Client
+let adminClient: Client
+/** Names of tenants that commands refused to create: none of them may exist. */
+const refusedTenantNames = ['Typo Shop', 'Pathful Shop', 'Intruder Shop']
+
+describe('paylink migrate', () => {
+  it('applies every migration a new database lacks, then finds the database up to date', { timeout: 60_000 }, async () => {
+    const first = printed(await cli(['migrate', '--json']))
+    expect(first).toEqual({ applied: knownMigrations().map((m) => m.version) })
+    expect(first.applied.length).toBeGreaterThan(0)
+    expect(printed(await cli(['migrate', '--json']))).toEqual({ applied: [] })
+  })
+})
+
+describe('paylink tenant create', () => {
+  it('prints the tenant id and its first client id and secret as JSON', { timeout: 30_000 }, async () => {
+    const out = printed(await cli(['tenant', 'create', '--name', TENANT_NAME, '--origin', 'https://shop.example', '--origin', 'https://checkout.shop.example:8443', '--json']))
+    expect(Object.keys(out).sort()).toEqual(['client_id', 'client_secret', 'tenant_id'])
+    expect(out.tenant_id).toMatch(/^ten_[a-z0-9]+$/)
+    expect(out.client_id).toEqual(expect.any(String))
+    expect(out.client_secret).toEqual(expect.any(String))
+    expect(out.client_secret.length).toBeGreaterThanOrEqual(32)
+    tenant = out
+  })
+})
+
+describe('paylink account create', () => {
+  it('prints the new card_processing_id as JSON', { timeout: 30_000 }, async () => {
+    const out = printed(
+      await cli(['account', 'create', '--tenant', tenant.tenant_id, '--processor', 'sandbox', '--currencies', 'USD,EUR', '--name', 'Main sandbox', '--priority', '5', '--json']),
+    )
+    expect(Object.keys(out)).toEqual(['card_processing_id'])
+    expect(out.card_processing_id).toMatch(/^cpa_[a-z0-9]+$/)
+    accountId = out.card_processing_id
+  })
+})
+
+describe('paylink client create', () => {
+  it('--tenant T --scopes makes a client of that tenant with just those scopes', { timeout: 30_000 }, async () => {
+    const out = printed(await cli(['client', 'create', '--tenant', tenant.tenant_id, '--scopes', 'payments:read', '--json']))
+    expect(out).toMatchObject({ tenant_id: tenant.tenant_id, scopes: ['payments:read'] })
+    expect(out.client_id).not.toBe(tenant.client_id)
+    readOnlyClient = out
+  })
+
+  it('--admin makes an operator client with scope admin and no tenant', { timeout: 30_000 }, async () => {
+    const out = printed(await cli(['client', 'create', '--admin', '--json']))
+    expect(out).toMatchObject({ tenant_id: null, scopes: ['admin'] })
+    expect(out.client_secret).toEqual(expect.any(String))
+    adminClient = out
+  })
+})
+
+describe('bad input: a non-zero exit and a clear message on stderr', () => {
+  it('refuses an unknown flag and names it', async () => {
+    const run = await cli(['tenant', 'create', '--name', 'Typo Shop', '--origin', 'https://typo.example', '--colour', 'red'])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stderr).toMatch(/unknown option --colour/)
+    expect(run.stdout).toBe('')
+  })
+
+  it('refuses tenant create without --name', async () => {
+    const run = await cli(['tenant', 'create', '--origin', 'https://nameless.example'])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stderr).toMatch(/--name is required/)
+    expect(run.stdout).toBe('')
+  })
+
+  it('refuses an origin with a path, and with --json says so as JSON on stderr', { timeout: 30_000 }, async () => {
+    const run = await cli(['tenant', 'create', '--name', 'Pathful Shop', '--origin', 'https://pathful.example/shop', '--json'])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stdout).toBe('')
+    const { error } = JSON.parse(run.stderr)
+    expect(error.code).toBe('validation_error')
+    expect(error.message).toMatch(/allowed_origins\.0 must be an origin/)
+  })
+
+  it('refuses an unknown processor and names the ones there are', { timeout: 30_000 }, async () => {
+    const run = await cli(['account', 'create', '--tenant', tenant.tenant_id, '--processor', 'acme-pay', '--currencies', 'USD', '--name', 'Acme'])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stderr).toMatch(/processor must be one of .*sandbox/)
+    expect(run.stdout).toBe('')
+  })
+
+  it('refuses an unknown currency and names which one', { timeout: 30_000 }, async () => {
+    const run = await cli(['account', 'create', '--tenant', tenant.tenant_id, '--processor', 'sandbox', '--currencies', 'USD,XYZ', '--name', 'Odd money'])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stderr).toMatch(/currencies\.1 must be a current ISO 4217 code/)
+    expect(run.stdout).toBe('')
+  })
+})
+
+describe('what the CLI made works over HTTP', () => {
+  it("gives a tenant's first client every tenant scope", { timeout: 60_000 }, async () => {
+    const plain = await requestToken(tenant)
+    expect(plain.status).toBe(200)
+    expect(plain.body.scope.split(' ').sort()).toEqual([...TENANT_SCOPES].sort())
+    // Each scope can be asked for and is honoured: one that needs users:write, one payments:read.
+    const token = await tokenOf(tenant, TENANT_SCOPES.join(' '))
+    expect((await api('POST', '/v1/platform/users', token, { name: 'Scope check' })).status).toBe(201)
+    expect((await api('GET', '/v1/platform/payment-intents', token)).status).toBe(200)
+  })
+
+  it('gives a client made with --scopes only those scopes', async () => {
+    const plain = await requestToken(readOnlyClient)
+    expect(plain.body.scope).toBe('payments:read')
+    const wider = await requestToken(readOnlyClient, 'payments:read users:write')
+    expect(wider.status).toBe(400)
+    expect(wider.body.error).toBe('invalid_scope')
+    const token = plain.body.access_token
+    expect((await api('GET', '/v1/platform/payment-intents', token)).status).toBe(200)
+    const refused = await api('POST', '/v1/platform/users', token, { name: 'Not allowed' })
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403)
+    expect(refused.body.error.code).toBe('forbidden')
+  })
+
+  it('gives the --admin client a token with scope admin that works on /v1/admin', async () => {
+    const r = await requestToken(adminClient)
+    expect(r.status).toBe(200)
+    expect(r.body.scope).toBe('admin')
+    const tenants = await api('GET', '/v1/admin/tenants', r.body.access_token)
+    expect(tenants.status).toBe(200)
+    const mine = tenants.body.data.find((t: any) => t.id === tenant.tenant_id)
+    expect(mine).toMatchObject({ name: TENANT_NAME, allowed_origins: ['https://shop.example', 'https://checkout.shop.example:8443'], allow_top_level: false })
+    // The refused commands created nothing.
+    const names = tenants.body.data.map((t: any) => t.name)
+    for (const refused of refusedTenantNames) expect(names).not.toContain(refused)
+    const accounts = await api('GET', `/v1/admin/tenants/${tenant.tenant_id}/card-processing-accounts`, r.body.access_token)
+    expect(accounts.body.data).toEqual([
+      expect.objectContaining({ card_processing_id: accountId, name: 'Main sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'], priority: 5 }),
+    ])
+  })
+})
+
+describe.skipIf(usingPostgres())('the embedded database while a server holds it', () => {
+  it('refuses a CLI command at once, naming the server process, and changes nothing', { timeout: 60_000 }, async () => {
+    const s = await serverUp()
+    const admin = await tokenOf(adminClient)
+    const before = (await api('GET', '/v1/admin/tenants', admin)).body.data.length
+
+    const run = await cli(['tenant', 'create', '--name', 'Intruder Shop', '--origin', 'https://intruder.example'], {}, 20_000)
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(new RegExp(`in use by process ${s.child.pid}\\b.*paylink serve`))
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    // It did not wait for the holder: the server is still up and still serving.
+    expect(s.child.exitCode).toBeNull()
+    expect((await fetch(`${s.baseUrl}/readyz`)).status).toBe(200)
+
+    const after = (await api('GET', '/v1/admin/tenants', admin)).body.data
+    expect(after).toHaveLength(before)
+    expect(after.map((t: any) => t.name)).not.toContain('Intruder Shop')
+  })
+})
+
+describe('paylink account approve', () => {
+  it("approves a user's enrolment, and the tenant then sees the account approved and default", { timeout: 90_000 }, async () => {
+    let token = await tokenOf(tenant)
+    const user = await api('POST', '/v1/platform/users', token, { email: 'approve@example.com', name: 'To approve' })
+    expect(user.status).toBe(201)
+    const userId = user.body.data.id
+    expect((await api('GET', `/v1/platform/card-processing/users/${userId}`, token)).body.data).toEqual([])
+
+    await serverDownForCli()
+    const out = printed(await cli(['account', 'approve', '--tenant', tenant.tenant_id, '--user', userId, '--account', accountId, '--json']))
+    expect(out).toEqual({ tenant_id: tenant.tenant_id, user_id: userId, card_processing_id: accountId, status: 'approved' })
+
+    token = await tokenOf(tenant) // the server may have restarted on another address
+    const accounts = await api('GET', `/v1/platform/card-processing/users/${userId}`, token)
+    expect(accounts.status).toBe(200)
+    expect(accounts.body.data).toEqual([expect.objectContaining({ card_processing_id: accountId, status: 'approved', is_default: true, currencies: ['USD', 'EUR'] })])
+  })
+})
+
+describe('bad configuration stops start-up', () => {
+  it('stops `paylink serve` with one clear line per problem and a non-zero exit, touching nothing', async () => {
+    const dataDir = path.join(workDir, 'never-created')
+    const run = await cli(['serve'], { PORT: 'abc', NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://pay.example', DATA_DIR: dataDir, DATABASE_URL: '' }, 20_000)
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stdout).toBe('')
+    const lines = run.stderr.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines).toEqual(
+      expect.arrayContaining([expect.stringMatching(/PORT must be a whole number.*"abc"/), expect.stringMatching(/DATA_ENCRYPTION_KEY is required when NODE_ENV=production/)]),
+    )
+    expect(fs.existsSync(dataDir)).toBe(false)
+  })
+})
