@@ -11,18 +11,26 @@ import { openEmbeddedDb } from './storage/embedded.js'
 import { migrate } from './storage/migrate.js'
 import { buildApp } from './app.js'
 import { systemClock } from './domain/shared/clock.js'
+import { demoBanner, ensureDemoTenant } from './demo/setup.js'
+import { startDemoShop } from './demo/shop.js'
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else the embedded one. */
 export async function openDatabase(config: Config, purpose: string): Promise<Db> {
   return config.databaseUrl ? postgresDb(config.databaseUrl) : openEmbeddedDb(config.dataDir, purpose)
 }
 
-export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
-  const config = loadConfig(options.env)
+export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean } = {}) {
+  const env = options.env ?? process.env
+  const config = loadConfig(env)
+  // The demo runs on a development start on the embedded database, or when asked for.
+  const demo = config.role !== 'worker' && (options.demo || (!config.databaseUrl && config.nodeEnv !== 'production'))
+  const demoPort = Number(env.DEMO_PORT || 3001)
+  if (demo) config.allowPrivateWebhookUrls = true // the demo shop's webhook endpoint is on 127.0.0.1
   const logger: Logger = createLogger(config.logLevel)
   const encryptionKey = resolveEncryptionKey(config, (m) => logger.warn(m))
   const db = await openDatabase(config, `paylink serve (port ${config.port})`)
   let closing = false
+  const closers: (() => Promise<void>)[] = []
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'migrations applied')
@@ -34,6 +42,7 @@ export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
       const force = setTimeout(() => process.exit(1), 15_000).unref()
       // The worker stops claiming first; deliveries in flight are recorded (or leased for a retry).
       await services.background.stop().catch((err) => logger.error({ err }, 'error while stopping the worker'))
+      await Promise.allSettled(closers.map((c) => c()))
       await app.close().catch((err) => logger.error({ err }, 'error while closing'))
       await db.close().catch(() => {})
       clearTimeout(force)
@@ -52,6 +61,19 @@ export async function serve(options: { env?: NodeJS.ProcessEnv } = {}) {
       logger.info({ role: config.role }, 'paylink worker started')
     }
     if (config.role !== 'api') services.background.start()
+    if (demo) {
+      // The demo is a convenience: if it cannot start (its port is taken), paylink runs on without it.
+      try {
+        const shopOrigin = `http://127.0.0.1:${demoPort}`
+        const creds = await ensureDemoTenant(services, config.dataDir, shopOrigin)
+        const apiBase = `http://127.0.0.1:${config.port}`
+        const shop = await startDemoShop({ port: demoPort, apiBase, credentials: creds, log: (m) => logger.warn(m) })
+        closers.push(shop.close)
+        process.stdout.write(demoBanner(config.publicBaseUrl, shop.url, creds) + '\n')
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, `the demo shop did not start on port ${demoPort}; set DEMO_PORT to another port`)
+      }
+    }
     return { app, db, config }
   } catch (err) {
     await db.close().catch(() => {})

@@ -16,7 +16,7 @@ import { Flags, parseArgs, UsageError } from './args.js'
 const USAGE = `paylink — hosted card-payment links
 
 Usage:
-  paylink serve                                    run the service (API, payment page, worker by ROLE)
+  paylink serve [--demo]                           run the service (API, payment page, worker by ROLE); --demo also on PostgreSQL/production
   paylink migrate                                  apply database migrations
   paylink tenant create --name N --origin URL [--origin URL …] [--allow-top-level]
   paylink tenant list
@@ -28,7 +28,7 @@ Usage:
   paylink openapi                                  print the OpenAPI document
 Every command takes --json.`
 
-const BOOLEAN_FLAGS = new Set(['json', 'admin', 'allow-top-level', 'help'])
+const BOOLEAN_FLAGS = new Set(['json', 'admin', 'allow-top-level', 'help', 'demo'])
 
 type Output = Record<string, unknown>
 
@@ -135,7 +135,7 @@ export async function main(argv: string[]) {
     const parsed = parseArgs(argv, BOOLEAN_FLAGS)
     json = parsed.flags.has('json')
     if (parsed.words[0] === 'serve') {
-      await serve()
+      await serve({ demo: parsed.flags.has('demo') })
       return
     }
     if (parsed.words.length === 0 || parsed.flags.has('help')) {
