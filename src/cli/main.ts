@@ -25,6 +25,7 @@ Usage:
   paylink client revoke --client C
   paylink account create --tenant T --processor sandbox --currencies USD,EUR --name N [--priority P]
   paylink account approve --tenant T --user U --account A
+  paylink keys rotate                              a new access-token signing key (the previous one keeps verifying)
   paylink openapi                                  print the OpenAPI document
 Every command takes --json.`
 
@@ -117,6 +118,11 @@ async function run(words: string[], f: Flags): Promise<{ json: Output; text: str
         json: { tenant_id: a.tenantId, user_id: a.userId, card_processing_id: a.accountId, status: a.status },
         text: `User ${a.userId} is approved for ${a.accountId}.`,
       }
+    }
+    case 'keys rotate': {
+      f.done()
+      const kid = await withServices('paylink keys rotate', (s) => s.keys.rotate())
+      return { json: { kid }, text: `New signing key ${kid}. The previous key keeps verifying tokens already issued; restart API processes to sign with the new one at once (they pick it up on their own for verification).` }
     }
     case 'openapi': {
       f.done()
