@@ -218,7 +218,9 @@ export class CheckoutService {
     const link = await this.session(token, sessionSecret)
     const [row] = await this.deps.db.query(`SELECT ${INTENT_COLUMNS}, challenge_id FROM payment_intents WHERE tenant_id = $1 AND id = $2`, [link.tenantId, link.intent.id])
     if (!row || row.status !== 'processing' || !row.challenge_id) throw new AppError('payment_in_progress', 'There is no challenge waiting for an answer.')
-    const result = await this.deps.processors.get(link.processor).completeAuthentication(link.intent.id, answer)
+    // A challenge not answered before the link expires fails as authentication_failed, whatever comes late.
+    const late = intentFrom(row).expiresAt <= this.deps.clock.now()
+    const result = await this.deps.processors.get(link.processor).completeAuthentication(link.intent.id, late ? 'decline' : answer)
     return this.settle(intentFrom(row), result, (row.saved_card_id as string | null) ?? null)
   }
 

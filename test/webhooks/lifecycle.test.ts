@@ -1,0 +1,242 @@
+/**
+ * SPEC "Links and payment intents" (Expiry, Recovery) and "Processor interface" (3-D
+ * Secure): nothing stays `pending` or `processing`, and each way out sends its webhook.
+ * - Expiry: a `pending` intent at `expires_at` becomes `failed` / `link_expired`, by the
+ *   sweeper and on any read.
+ * - Recovery: an intent left in `processing` is finished with what the processor says for
+ *   its idempotency key; one the processor never saw fails as `processing_error`.
+ * - A challenge never answered fails as `authentication_failed` when the link expires.
+ * A crash between the processor's charge and paylink's record is simulated: the intent is
+ * claimed with SQL, as confirm claims it, and the sandbox is charged directly.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { TestServer } from '../helpers/app.js'
+import { startReceiver, type Receiver } from './receiver.js'
+import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, payerWithEndpoint, startWebhookServer, type Harness, type Payer } from './support.js'
+
+/** SPEC default LINK_TTL_SECONDS. */
+const LINK_TTL = 600_000
+/** How long an intent may sit in `processing` (without a challenge) before recovery asks the processor. */
+const STALE_PROCESSING = 2 * MINUTE
+
+let harness: Harness
+let server: TestServer
+const receivers: Receiver[] = []
+beforeAll(async () => {
+  harness = await startWebhookServer()
+  server = harness.server
+})
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()))
+  await harness.drop()
+})
+
+const tick = () => server.services.background.tick()
+
+async function tenant() {
+  const hooks = await startReceiver('/hooks', { clock: server.clock })
+  receivers.push(hooks)
+  const payer = await payerWithEndpoint(server, hooks)
+  return { hooks, payer }
+}
+
+const intentOf = async (payer: Payer, id: string) => {
+  const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)
+  expect(r.status).toBe(200)
+  return r.body.data
+}
+const hooksFor = (hooks: Receiver, intentId: string) => hooks.received.filter((h) => h.json?.data?.payment_intent_id === intentId)
+/** Moves the clock to `at` (ms since the epoch), plus `delta`. */
+const moveTo = (at: number, delta = 0) => server.clock.advance(at + delta - server.clock.now().getTime())
+
+/** The first half of confirm, then a crash: the intent is claimed (`pending → processing`) and nothing more. */
+async function claimedAndAbandoned(payer: Payer, intentId: string) {
+  const rows = await server.db.query(`UPDATE payment_intents SET status = 'processing', updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending' RETURNING id`, [
+    payer.tenant.tenantId,
+    intentId,
+    server.clock.now(),
+  ])
+  expect(rows).toHaveLength(1)
+}
+
+/** The processor charges the card for the intent (its idempotency key); paylink never hears the answer. */
+async function chargedAtProcessor(intentId: string, number: string) {
+  const result = await server.services.processors.get('sandbox').charge({
+    idempotencyKey: intentId,
+    amountMinor: 1250,
+    currency: 'USD',
+    card: { number, expMonth: 12, expYear: server.clock.now().getUTCFullYear() + 1, cvc: '123' },
+    saveCard: false,
+    accountConfig: {},
+  })
+  return result
+}
+
+const chargesAtProcessor = (intentId: string) => server.db.query<{ status: string; reference: string }>('SELECT status, reference FROM sandbox_charges WHERE idempotency_key = $1', [intentId])
+
+describe('Expiry: a pending intent at expires_at becomes failed / link_expired, with its webhook', () => {
+  it('is expired by the sweeper at expires_at, not a moment before, and payment_intent.failed is sent once', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    const expiresAt = Date.parse(link.expiresAt)
+    expect(expiresAt - server.clock.now().getTime()).toBe(LINK_TTL)
+
+    moveTo(expiresAt, -1)
+    await tick()
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
+    expect((await intentOf(payer, link.intentId)).status).toBe('pending')
+
+    moveTo(expiresAt)
+    await tick()
+    // The webhook arrived before anyone read the intent: the sweeper did it.
+    const sent = hooksFor(hooks, link.intentId)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.verified).toBe(true)
+    expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.failed', data: { payment_intent_id: link.intentId, status: 'failed', failure_code: 'link_expired', card: null, amount: '12.50' } })
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired', failure_message: expect.any(String) })
+
+    server.clock.advance(MINUTE)
+    await tick()
+    await intentOf(payer, link.intentId)
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(1)
+    expect((await eventOf(payer.api, link.intentId)).type).toBe('payment_intent.failed')
+  })
+
+  it('is expired by a read of the intent before the sweeper runs, with its event; the worker then sends it once', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    moveTo(Date.parse(link.expiresAt), 1)
+
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired' })
+    const event = await eventOf(payer.api, link.intentId)
+    expect(event).toMatchObject({ type: 'payment_intent.failed', data: { data: { failure_code: 'link_expired' } } })
+    expect(hooks.received).toHaveLength(0) // written with the change; sent by the worker
+    await intentOf(payer, link.intentId)
+    await tick()
+    expect(hooks.of(event.id)).toHaveLength(1)
+    expect(hooks.of(event.id)[0]!.verified).toBe(true)
+    await eventOf(payer.api, link.intentId) // still exactly one
+  })
+
+  it('is expired by a listing that shows it', async () => {
+    const { payer } = await tenant()
+    const link = await mint(payer)
+    moveTo(Date.parse(link.expiresAt), 1)
+    const listed = await payer.api.get(`/v1/platform/payment-intents?user_id=${payer.userId}`)
+    expect(listed.body.data.find((i: { id: string }) => i.id === link.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired' })
+    expect((await eventOf(payer.api, link.intentId)).type).toBe('payment_intent.failed')
+  })
+
+  it('leaves alone an intent that was paid before its link expired', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await confirmCard(server, link.payUrl, SUCCEEDS)
+    moveTo(Date.parse(link.expiresAt), 1)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'succeeded', failure_code: null })
+    expect(hooksFor(hooks, link.intentId).map((h) => h.json.type)).toEqual(['payment_intent.succeeded'])
+  })
+})
+
+describe('Recovery: an intent left in processing is finished with the processor’s outcome', () => {
+  it('records a charge the processor made but paylink never recorded: succeeded, no second charge, its webhook', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await claimedAndAbandoned(payer, link.intentId)
+    const charged = await chargedAtProcessor(link.intentId, SUCCEEDS)
+    expect(charged.outcome).toBe('succeeded')
+    const claimedAt = server.clock.now().getTime()
+
+    // Not before 2 minutes: the confirm that claimed it may still be waiting for the processor.
+    moveTo(claimedAt + STALE_PROCESSING, -1)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'processing' })
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
+
+    const sandbox = server.services.processors.get('sandbox')
+    const charge = vi.spyOn(sandbox, 'charge')
+    moveTo(claimedAt + STALE_PROCESSING)
+    await tick()
+    expect(charge).not.toHaveBeenCalled()
+    charge.mockRestore()
+
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'succeeded', failure_code: null, card: { brand: 'visa', last4: '4242' } })
+    const sent = hooksFor(hooks, link.intentId)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.verified).toBe(true)
+    expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.succeeded', data: { status: 'succeeded', card: { brand: 'visa', last4: '4242' } } })
+    const charges = await chargesAtProcessor(link.intentId)
+    expect(charges).toEqual([{ status: 'succeeded', reference: charged.reference }])
+    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
+    expect(row!.processor_reference).toBe(charged.reference)
+
+    server.clock.advance(MINUTE)
+    await tick()
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(1)
+    expect(await chargesAtProcessor(link.intentId)).toHaveLength(1)
+  })
+
+  it('records a charge the processor declined as failed with the processor’s failure code', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await claimedAndAbandoned(payer, link.intentId)
+    await chargedAtProcessor(link.intentId, DECLINED)
+    server.clock.advance(STALE_PROCESSING)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'card_declined' })
+    expect(hooksFor(hooks, link.intentId).map((h) => [h.json.type, h.json.data.failure_code])).toEqual([['payment_intent.failed', 'card_declined']])
+    expect(await chargesAtProcessor(link.intentId)).toHaveLength(1)
+  })
+
+  it('records the charge even when recovery comes after the link expired: money taken is never link_expired', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await claimedAndAbandoned(payer, link.intentId)
+    await chargedAtProcessor(link.intentId, SUCCEEDS)
+    moveTo(Date.parse(link.expiresAt), 10 * MINUTE)
+    expect((await intentOf(payer, link.intentId)).status).toBe('processing') // a read does not expire a payment in flight
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'succeeded' })
+    expect(hooksFor(hooks, link.intentId).map((h) => h.json.type)).toEqual(['payment_intent.succeeded'])
+  })
+
+  it('fails as processing_error, charging nothing, when the processor never saw the intent', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await claimedAndAbandoned(payer, link.intentId)
+    server.clock.advance(STALE_PROCESSING)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error', card: null })
+    expect(await chargesAtProcessor(link.intentId)).toEqual([])
+    const sent = hooksFor(hooks, link.intentId)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.failed', data: { failure_code: 'processing_error' } })
+  })
+})
+
+describe('a 3-D Secure challenge never answered fails as authentication_failed when the link expires', () => {
+  it('waits for the cardholder until expires_at, then fails the payment and sends payment_intent.failed', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    const answer = await confirmCard(server, link.payUrl, CHALLENGE)
+    expect(answer.status).toBe('requires_authentication')
+    const expiresAt = Date.parse(link.expiresAt)
+
+    server.clock.advance(STALE_PROCESSING + MINUTE) // past the 2 minutes of a plain payment: a challenge may take longer
+    await tick()
+    expect((await intentOf(payer, link.intentId)).status).toBe('processing')
+    moveTo(expiresAt, -1)
+    await tick()
+    expect((await intentOf(payer, link.intentId)).status).toBe('processing')
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
+
+    moveTo(expiresAt)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
+    const sent = hooksFor(hooks, link.intentId)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.verified).toBe(true)
+    expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.failed', data: { status: 'failed', failure_code: 'authentication_failed', card: { last4: '3184' } } })
+    expect(await chargesAtProcessor(link.intentId)).toEqual([expect.objectContaining({ status: 'failed' })])
+  })
+})

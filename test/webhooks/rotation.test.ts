@@ -1,0 +1,122 @@
+/**
+ * SPEC "Webhooks": secrets are `whsec_` + base64 of 32 random bytes, shown once, on create
+ * and on rotate; after a rotation both secrets sign for 24 hours, then only the new one.
+ * The receiver checks each delivery with each secret alone, with `standardwebhooks`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TestServer } from '../helpers/app.js'
+import { startReceiver, type Receiver } from './receiver.js'
+import { HOUR, MINUTE, SECOND, eventOf, pay, payerWithEndpoint, startWebhookServer, type Harness, type Payer } from './support.js'
+
+const OVERLAP = 24 * HOUR
+
+let harness: Harness
+let server: TestServer
+const receivers: Receiver[] = []
+beforeAll(async () => {
+  harness = await startWebhookServer()
+  server = harness.server
+})
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()))
+  await harness.drop()
+})
+
+const tick = () => server.services.background.tick()
+
+async function tenant() {
+  const hooks = await startReceiver('/hooks', { clock: server.clock })
+  receivers.push(hooks)
+  const payer = await payerWithEndpoint(server, hooks)
+  return { hooks, payer }
+}
+
+async function rotate(payer: Payer) {
+  const r = await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)
+  expect(r.status).toBe(200)
+  return r.body.data.secret as string
+}
+
+/** Pays, lets the worker send, and answers the delivery the receiver got for it. */
+async function paidAndReceived(hooks: Receiver, payer: Payer) {
+  const { intentId } = await pay(server, payer)
+  await tick()
+  const sent = hooks.of((await eventOf(payer.api, intentId)).id)
+  expect(sent).toHaveLength(1)
+  return sent[0]!
+}
+
+describe('rotate-secret answers a new secret, shown only then', () => {
+  it('answers the endpoint with a new whsec_ secret; get never shows it', async () => {
+    const { payer } = await tenant()
+    const r = await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)
+    expect(r.status).toBe(200)
+    expect(r.body.data).toMatchObject({ id: payer.endpointId, object: 'webhook_endpoint', status: 'enabled', secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) })
+    expect(r.body.data.secret).not.toBe(payer.secret)
+    expect(Buffer.from((r.body.data.secret as string).slice(6), 'base64')).toHaveLength(32)
+    const got = await payer.api.get(`/v1/platform/webhook-endpoints/${payer.endpointId}`)
+    expect(got.body.data.secret).toBeUndefined()
+    expect(JSON.stringify(got.body)).not.toContain((r.body.data.secret as string).slice(6, 26))
+
+    expect((await payer.api.post('/v1/platform/webhook-endpoints/we_doesnotexist/rotate-secret')).status).toBe(404)
+    await payer.api.delete(`/v1/platform/webhook-endpoints/${payer.endpointId}`)
+    expect((await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)).status).toBe(404)
+  })
+})
+
+describe('after a rotation both secrets sign for 24 hours, then only the new one', () => {
+  it('verifies with the old secret and with the new one until 24 h have passed, then only with the new one', async () => {
+    const { hooks, payer } = await tenant()
+    const oldSecret = payer.secret
+    const before = await paidAndReceived(hooks, payer)
+    expect(before.verifiedBy).toEqual([oldSecret])
+    expect(before.signature.split(' ')).toHaveLength(1)
+
+    const newSecret = await rotate(payer)
+    hooks.secrets.push(newSecret)
+    const rotatedAt = server.clock.now().getTime()
+
+    const justAfter = await paidAndReceived(hooks, payer)
+    expect(justAfter.verifiedBy).toEqual([oldSecret, newSecret])
+    expect(justAfter.signature.split(' ')).toHaveLength(2)
+
+    server.clock.advance(OVERLAP - 1 - (server.clock.now().getTime() - rotatedAt)) // 24 h less 1 ms after the rotation
+    const lastMoment = await paidAndReceived(hooks, payer)
+    expect(lastMoment.verifiedBy).toEqual([oldSecret, newSecret])
+
+    server.clock.advance(1) // 24 h after the rotation
+    const over = await paidAndReceived(hooks, payer)
+    expect(over.verifiedBy).toEqual([newSecret])
+    expect(over.signature.split(' ')).toHaveLength(1)
+
+    server.clock.advance(7 * 24 * HOUR)
+    expect((await paidAndReceived(hooks, payer)).verifiedBy).toEqual([newSecret])
+  })
+
+  it('signs each attempt when it is sent: a retry after the 24 hours carries only the new signature', async () => {
+    const { hooks, payer } = await tenant()
+    const newSecret = await rotate(payer)
+    hooks.secrets.push(newSecret)
+    server.clock.advance(OVERLAP - 2 * SECOND)
+    hooks.plan(500)
+    const { intentId } = await pay(server, payer)
+    await tick() // 2 s before the end of the overlap: fails
+    server.clock.advance(10 * SECOND)
+    await tick() // the retry, after the overlap
+    const sent = hooks.of((await eventOf(payer.api, intentId)).id)
+    expect(sent.map((s) => s.verifiedBy)).toEqual([[payer.secret, newSecret], [newSecret]])
+    expect(sent[0]!.body).toBe(sent[1]!.body)
+  })
+
+  it('a second rotation keeps only the secret it replaces beside the new one', async () => {
+    const { hooks, payer } = await tenant()
+    const first = payer.secret
+    const second = await rotate(payer)
+    server.clock.advance(MINUTE)
+    const third = await rotate(payer)
+    hooks.secrets.push(second, third)
+    const sent = await paidAndReceived(hooks, payer)
+    expect(sent.verifiedBy).toEqual([second, third])
+    expect(sent.verifiedBy).not.toContain(first)
+  })
+})
