@@ -111,7 +111,7 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
   }
   const checkout = new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal })
   const payments = new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
-  const lifecycle = new Lifecycle(db, clock, checkout, processors)
+  const lifecycle = new Lifecycle(db, clock, checkout, processors, config.processingRecoverySeconds * 1000)
   const deliveryWorker = new DeliveryWorker({
     db,
     clock,

@@ -25,6 +25,8 @@ export interface Config {
   allowPrivateWebhookUrls: boolean
   /** Scales every rate limit (1 = the documented limits). */
   rateLimitMultiplier: number
+  /** How long a payment may stay `processing` before recovery asks the processor. */
+  processingRecoverySeconds: number
 }
 
 export class ConfigError extends Error {
@@ -59,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int('PORT', 3000, 0, 65535)
   const linkTtlSeconds = int('LINK_TTL_SECONDS', 600, 30, 86_400)
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400)
+  const processingRecoverySeconds = int('PROCESSING_RECOVERY_SECONDS', 120, 1, 86_400)
 
   let publicBaseUrl = env.PUBLIC_BASE_URL || `http://localhost:${port}`
   try {
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     allowPrivateWebhookUrls: allow === 'true',
     rateLimitMultiplier,
+    processingRecoverySeconds,
   }
 }
 

@@ -15,7 +15,11 @@ import type { ProcessorSet } from '../../processors/registry.js'
 import type { CheckoutService } from './checkout.js'
 import { INTENT_COLUMNS, intentFrom } from './intents.js'
 
-/** How long an intent may sit in `processing` without a challenge before recovery asks the processor. */
+/**
+ * How long an intent may sit in `processing` without a challenge before recovery asks the
+ * processor (PROCESSING_RECOVERY_SECONDS). Longer than any confirm request can take, so
+ * recovery never races a confirmation still in flight.
+ */
 export const STALE_PROCESSING_MS = 120_000
 
 export class Lifecycle {
@@ -24,6 +28,7 @@ export class Lifecycle {
     private readonly clock: Clock,
     private readonly checkout: CheckoutService,
     private readonly processors: ProcessorSet,
+    private readonly staleProcessingMs = STALE_PROCESSING_MS,
   ) {}
 
   /** Expires due pending intents; returns how many it expired. */
@@ -49,7 +54,7 @@ export class Lifecycle {
         WHERE i.status = 'processing'
           AND ((i.challenge_id IS NULL AND i.updated_at <= $1) OR (i.challenge_id IS NOT NULL AND i.expires_at <= $2))
         ORDER BY i.updated_at LIMIT $3`,
-      [new Date(now.getTime() - STALE_PROCESSING_MS), now, limit],
+      [new Date(now.getTime() - this.staleProcessingMs), now, limit],
     )
     let n = 0
     for (const row of rows) {
