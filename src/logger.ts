@@ -20,8 +20,11 @@ export const REDACT_PATHS = [
   '*.password',
 ]
 
-/** The URL as it may be logged: a link token in /pay/<token> is cut out. */
-export const loggableUrl = (url: string) => url.replace(/^\/pay\/[^/?#]+/, '/pay/[token]')
+/** Query parameters whose values are never logged (credentials a client wrongly put in the URL). */
+const SECRET_QUERY_PARAMS = /([?&](?:client_secret|client_assertion|access_token|refresh_token|id_token|token|secret|password)=)[^&#]*/gi
+
+/** The URL as it may be logged: a link token in /pay/<token> is cut out, and so are credentials in the query. */
+export const loggableUrl = (url: string) => url.replace(/^\/pay\/[^/?#]+/, '/pay/[token]').replace(SECRET_QUERY_PARAMS, '$1[redacted]')
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

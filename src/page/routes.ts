@@ -47,7 +47,7 @@ const PaymentResult = Type.Object({
   saved_card_id: Type.Union([Type.String(), Type.Null()]),
 })
 
-const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
+const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) })
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
 
 export async function pageRoutes(app: App, { checkout, limiter, metrics }: Services) {

@@ -5,14 +5,10 @@
  * OpenAPI document renders the envelope around each route's own payload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { randomBytes } from 'node:crypto'
-import { inject } from 'vitest'
-import pg from 'pg'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { apiClient, createTenant, getToken, openTestDb, setupPayer, startServer, usingPostgres, type ApiResponse, type TestServer } from '../helpers/app.js'
-import { postgresDb, type Db } from '../../src/storage/db.js'
-import { migrate } from '../../src/storage/migrate.js'
+import { apiClient, createTenant, getToken, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/app.js'
+import { type Db } from '../../src/storage/db.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -34,24 +30,9 @@ async function tenantApi() {
  * database would find signing keys sealed under another server's key).
  */
 async function databaseOfItsOwn(): Promise<{ db: Db; drop(): Promise<void> }> {
-  if (!usingPostgres()) return { db: await openTestDb(), drop: async () => {} }
-  const runUrl = inject('databaseUrl')
-  const admin = async (statement: string) => {
-    const c = new pg.Client({ connectionString: runUrl })
-    await c.connect()
-    try {
-      await c.query(statement)
-    } finally {
-      await c.end()
-    }
-  }
-  const url = new URL(runUrl)
-  const name = `${url.pathname.slice(1)}_x${randomBytes(3).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
-  url.pathname = `/${name}`
-  const db = postgresDb(url.toString(), { max: 2 })
-  await migrate(db)
-  return { db, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+  const { db, drop } = await openPrivateDb()
+  // On PGlite the test closes the database itself; closing twice is harmless.
+  return { db, drop }
 }
 
 /** The envelope, exactly: its keys, a req_ id equal to the X-Request-Id header, and success/error agreeing with the status. */

@@ -6,8 +6,7 @@
  */
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import {
   SignJWT,
@@ -25,11 +24,10 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose'
-import { apiClient, createTenant, getToken, openTestDb, startServer, TestClock, usingPostgres, type TestServer, type TestTenant } from '../helpers/app.js'
+import { apiClient, createTenant, getToken, openPrivateDb, startServer, TestClock, type TestServer, type TestTenant } from '../helpers/app.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { postgresDb, type Db } from '../../src/storage/db.js'
-import { migrate } from '../../src/storage/migrate.js'
+import { type Db } from '../../src/storage/db.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 const ALL_TENANT_SCOPES = TENANT_SCOPES.join(' ')
@@ -544,31 +542,6 @@ async function startDeployment(db: Db, encryptionKey: Buffer, port: number): Pro
 
 /** A migrated database no other server of this run uses: a fresh PGlite, or a new PostgreSQL database. */
 async function privateDatabase(): Promise<{ db: Db; dispose(): Promise<void> }> {
-  if (!usingPostgres()) {
-    const db = await openTestDb()
-    return { db, dispose: () => db.close() }
-  }
-  const runUrl = inject('databaseUrl')
-  const name = `paylink_oauth_restart_${randomBytes(4).toString('hex')}`
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: runUrl })
-    await client.connect()
-    try {
-      await client.query(statement)
-    } finally {
-      await client.end()
-    }
-  }
-  await admin(`CREATE DATABASE ${name}`)
-  const url = new URL(runUrl)
-  url.pathname = `/${name}`
-  const db = postgresDb(url.toString(), { max: 5 })
-  await migrate(db)
-  return {
-    db,
-    async dispose() {
-      await db.close()
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    },
-  }
+  const { db, drop } = await openPrivateDb()
+  return { db, dispose: drop }
 }

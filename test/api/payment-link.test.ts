@@ -4,13 +4,10 @@
  * SPEC sections: "Money", "Choosing the card-processing account", "Links and payment
  * intents", "The envelope"; issue 2 item 6.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { apiClient, getToken, setupPayer, startServer, usingPostgres, type ApiResponse, type TestServer } from '../helpers/app.js'
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { apiClient, getToken, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/app.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
-import { postgresDb } from '../../src/storage/db.js'
-import { migrate } from '../../src/storage/migrate.js'
 
 const LINK = '/v1/platform/card/payment-link'
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -23,33 +20,8 @@ afterAll(() => server.close())
 
 type Api = ReturnType<typeof apiClient>
 
-/**
- * A second server in this file. On PostgreSQL every server of a run shares one database,
- * whose signing keys are sealed under the first server's DATA_ENCRYPTION_KEY, and
- * startServer gives each server a new key: so there the second server gets a fresh,
- * migrated PostgreSQL database of its own, dropped on close.
- */
-async function startSecondServer(env: Record<string, string>): Promise<TestServer> {
-  if (!usingPostgres()) return startServer(env)
-  const url = new URL(inject('databaseUrl'))
-  const name = `${url.pathname.slice(1)}_${randomBytes(3).toString('hex')}`
-  const admin = new pg.Client({ connectionString: url.toString() })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  url.pathname = `/${name}`
-  const db = postgresDb(url.toString(), { max: 5 })
-  await migrate(db)
-  const started = await startServer(env, { db })
-  return {
-    ...started,
-    async close() {
-      await started.close()
-      await db.close()
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end()
-    },
-  }
-}
+/** A second server in this file, on the run's database (one encryption key serves the whole run). */
+const startSecondServer = (env: Record<string, string>): Promise<TestServer> => startServer(env)
 
 const tokenOf = (payUrl: string) => payUrl.slice(payUrl.lastIndexOf('/pay/') + '/pay/'.length)
 const sha256 = (s: string) => createHash('sha256').update(s).digest()

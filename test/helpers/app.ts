@@ -5,6 +5,9 @@
  * (oauth4webapi), and a small HTTP client that returns status, headers and JSON.
  */
 import fs from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { migrate } from '../../src/storage/migrate.js'
 import { inject } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { buildApp, type App, type Services } from '../../src/app.js'
@@ -40,6 +43,44 @@ export async function openTestDb(): Promise<Db> {
   if (url) return postgresDb(url, { max: 20 })
   const snapshot = fs.readFileSync(inject('pgliteSnapshot'))
   return openMemoryDb(new Blob([snapshot]))
+}
+
+/**
+ * A migrated database no other test file uses: a fresh PGlite, or a new PostgreSQL
+ * database beside the run's one, dropped by `drop()`. For tests that close the database,
+ * use another encryption key, or move a clock that background jobs read for every tenant.
+ */
+export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
+  if (!usingPostgres()) {
+    const db = await openTestDb()
+    return { db, url: '', drop: () => db.close().catch(() => {}) }
+  }
+  const runUrl = new URL(inject('databaseUrl'))
+  const name = `${runUrl.pathname.slice(1)}_${randomBytes(4).toString('hex')}`.slice(0, 63)
+  const admin = new URL(runUrl)
+  admin.pathname = '/postgres'
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: admin.toString() })
+    await c.connect()
+    try {
+      await c.query(statement)
+    } finally {
+      await c.end()
+    }
+  }
+  await run(`CREATE DATABASE ${name}`)
+  const url = new URL(runUrl)
+  url.pathname = `/${name}`
+  const db = postgresDb(url.toString(), { max: 20 })
+  await migrate(db)
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close().catch(() => {})
+      await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    },
+  }
 }
 
 export interface TestServer {

@@ -2,12 +2,8 @@
  * What the webhook tests share: a server on a database of its own, a clock that moves only
  * when told, tokens that follow that clock, and a payer who pays through the hosted page.
  */
-import { randomBytes } from 'node:crypto'
-import { expect, inject } from 'vitest'
-import pg from 'pg'
-import { apiClient, getToken, openTestDb, setupPayer, startServer, usingPostgres, type TestServer, type TestTenant } from '../helpers/app.js'
-import { postgresDb, type Db } from '../../src/storage/db.js'
-import { migrate } from '../../src/storage/migrate.js'
+import { expect } from 'vitest'
+import { apiClient, getToken, openPrivateDb, setupPayer, startServer, type TestServer, type TestTenant } from '../helpers/app.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import type { Receiver } from './receiver.js'
 
@@ -16,45 +12,8 @@ export const MINUTE = 60 * SECOND
 export const HOUR = 60 * MINUTE
 export const DAY = 24 * HOUR
 
-/**
- * A database for one test file. PGlite is already one per file. On PostgreSQL the run's
- * database is shared by every file, and `tick()` sweeps, recovers and delivers for every
- * tenant in it: a file that moves its clock by days would expire other files' links and
- * send their webhooks. So each webhook file gets a fresh database beside the run's one,
- * on the same server, migrated here and dropped at the end.
- */
-export async function openFileDb(): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
-  if (!usingPostgres()) {
-    const db = await openTestDb()
-    return { db, url: '', drop: () => db.close() }
-  }
-  const runUrl = new URL(inject('databaseUrl'))
-  const name = `${runUrl.pathname.slice(1)}_${randomBytes(4).toString('hex')}`.slice(0, 63)
-  const admin = new URL(runUrl)
-  admin.pathname = '/postgres'
-  const run = async (statement: string) => {
-    const c = new pg.Client({ connectionString: admin.toString() })
-    await c.connect()
-    try {
-      await c.query(statement)
-    } finally {
-      await c.end()
-    }
-  }
-  await run(`CREATE DATABASE ${name}`)
-  const url = new URL(runUrl)
-  url.pathname = `/${name}`
-  const db = postgresDb(url.toString(), { max: 20 })
-  await migrate(db)
-  return {
-    db,
-    url: url.toString(),
-    async drop() {
-      await db.close().catch(() => {})
-      await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    },
-  }
-}
+/** The file's own database (see openPrivateDb): tick() here moves only this file's tenants. */
+export const openFileDb = openPrivateDb
 
 /**
  * Stops the server's clock: from now on it moves only by `server.clock.advance(ms)`, so a

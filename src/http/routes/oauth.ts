@@ -8,6 +8,7 @@ import type { App, Services } from '../../app.js'
 import { OAuthError } from '../../domain/oauth/tokens.js'
 import { ALL_SCOPES } from '../../domain/oauth/scopes.js'
 import { RULES } from '../plugins/rate-limit.js'
+import { ErrorEnvelope } from '../schemas/common.js'
 
 const TokenAnswer = Type.Object({
   access_token: Type.String(),
@@ -56,7 +57,8 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
         description: 'Form-encoded. Authenticate with HTTP Basic (`client_secret_basic`) or with `client_id` and `client_secret` in the form (`client_secret_post`). Errors follow RFC 6749 §5.2.',
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
-        response: { 200: TokenAnswer, '4XX': OAuthErrorBody },
+        // A rate-limited request is refused in the envelope (rate_limited, with Retry-After), like every other rule.
+        response: { 200: TokenAnswer, 429: ErrorEnvelope, '4XX': OAuthErrorBody },
       },
     },
     async (request, reply) => {
