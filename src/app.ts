@@ -88,7 +88,9 @@ export interface Services {
   close(): Promise<void>
 }
 
-export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void; defaultMetrics?: boolean }): Promise<Services> {
+export async function buildServices(
+  deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void; log?: (msg: string, extra?: Record<string, unknown>) => void },
+): Promise<Services> {
   const { config, db, clock } = deps
   const sealer = new Sealer(deps.encryptionKey)
   const keys = new SigningKeys(db, sealer, clock)
@@ -117,6 +119,7 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
     clock,
     sealer,
     allowPrivate: config.allowPrivateWebhookUrls,
+    ...(deps.log ? { log: deps.log } : {}),
     onAttempt: (result, lagMs) => {
       metrics.webhookAttempts.inc({ result })
       if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
@@ -148,7 +151,11 @@ export async function buildServices(deps: Omit<Deps, 'logger'> & { onBackgroundE
 }
 
 export async function buildApp(deps: Deps): Promise<{ app: App; services: Services }> {
-  const services = await buildServices({ ...deps, onBackgroundError: (err) => deps.logger?.error({ err }, 'background job failed') })
+  const services = await buildServices({
+    ...deps,
+    onBackgroundError: (err) => deps.logger?.error({ err }, 'background job failed'),
+    log: (msg, extra) => deps.logger?.info(extra ?? {}, msg),
+  })
   const { config } = deps
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
