@@ -110,8 +110,12 @@ export async function startDemoShop(opts: { port: number; apiBase: string; crede
     return token.value
   }
 
+  // Once closing, every answer ends its connection: an open shop page polls /webhooks over a
+  // kept-alive connection, which would otherwise hold server.close() (and shutdown) forever.
+  let closing = false
   const server = http.createServer(async (req, res) => {
-    const send = (status: number, type: string, body: string) => res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body)
+    const send = (status: number, type: string, body: string) =>
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...(closing ? { connection: 'close' } : {}) }).end(body)
     try {
       if (req.method === 'GET' && req.url === '/') return send(200, 'text/html; charset=utf-8', page(apiBase))
       if (req.method === 'GET' && req.url === '/shop.js') return send(200, 'text/javascript; charset=utf-8', SHOP_JS)
@@ -149,5 +153,10 @@ export async function startDemoShop(opts: { port: number; apiBase: string; crede
     server.once('error', reject)
     server.listen(opts.port, '127.0.0.1', resolve)
   })
-  return { url: `http://127.0.0.1:${opts.port}`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  const close = () =>
+    new Promise<void>((resolve) => {
+      closing = true
+      server.close(() => resolve())
+    })
+  return { url: `http://127.0.0.1:${opts.port}`, received, close }
 }

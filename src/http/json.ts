@@ -4,9 +4,33 @@
  * (`12.300000000000000001`, `1e400`) is handed on as its original text instead of a
  * rounded double. Amount fields then judge what the client actually wrote; fields that
  * want a number refuse the string with a plain 422 rather than silently rounding.
+ * A body nested deeper than MAX_DEPTH is refused (422) before anything walks it: validation
+ * and serialisation recurse, and 64 KB of `{"a":` overflows the stack (a 500 otherwise).
  */
 import sjson from 'secure-json-parse'
 import { sameDecimal } from '../domain/shared/money.js'
+import { AppError } from '../domain/shared/errors.js'
+
+/** How deep objects and arrays may nest in a request body. */
+export const MAX_DEPTH = 64
+
+/** Whether the text nests objects and arrays deeper than `max` (strings skipped). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 92 /* \ */) i++
+        else if (d === 34) break
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--
+  }
+  return false
+}
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
@@ -49,7 +73,10 @@ export function quoteInexactNumbers(text: string): string {
   return last === 0 ? text : out + text.slice(last)
 }
 
-/** Parses a request body; throws SyntaxError on bad JSON or a forbidden key. */
+/** Parses a request body; throws SyntaxError on bad JSON or a forbidden key, a 422 on nesting deeper than MAX_DEPTH. */
 export function parseJsonBody(text: string): unknown {
+  if (nestsDeeperThan(text, MAX_DEPTH)) {
+    throw new AppError('validation_error', 'The body is nested too deeply.', [{ field: 'body', issue: `must not nest objects and arrays more than ${MAX_DEPTH} deep` }])
+  }
   return sjson.parse(quoteInexactNumbers(text), undefined, { protoAction: 'error', constructorAction: 'error' })
 }

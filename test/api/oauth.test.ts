@@ -212,6 +212,14 @@ describe('POST /oauth/token: errors in RFC 6749 §5.2 form, not the envelope', (
     expectOAuthError(res, 400, 'invalid_request')
   })
 
+  it.each([
+    ['an XML body', 'application/xml', '<grant_type>client_credentials</grant_type>'],
+    ['malformed JSON', 'application/json', '{"grant_type":'],
+  ])('answers %s with invalid_request in OAuth form, not the envelope', async (_what, type, body) => {
+    const res = await postToken(body, { 'content-type': type, authorization: basic(tenant.clientId, tenant.clientSecret) })
+    expectOAuthError(res, 400, 'invalid_request')
+  })
+
   it('answers credentials sent both in Basic and in the form with invalid_request', async () => {
     const res = await postToken(form({ grant_type: 'client_credentials', client_id: tenant.clientId, client_secret: tenant.clientSecret }), {
       authorization: basic(tenant.clientId, tenant.clientSecret),

@@ -14,6 +14,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a caller's token must carry. */
     scope?: Scope
+    /** Errors of this route are answered in RFC 6749 §5.2 form (the token endpoint), except 429. */
+    oauthErrors?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null

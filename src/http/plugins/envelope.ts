@@ -40,6 +40,14 @@ const BY_STATUS: Record<number, ErrorCode> = {
 /** Maps any thrown error to the envelope. `custom` may answer first (the OAuth endpoint). */
 export function registerErrorEnvelope(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    // The token endpoint speaks OAuth: a body it cannot read is invalid_request. A 429 stays in the envelope.
+    const status = err instanceof AppError ? err.status : err instanceof SyntaxError ? 400 : ((err as FastifyError).statusCode ?? 500)
+    if (request.routeOptions.config?.oauthErrors && status >= 400 && status < 500 && status !== 429) {
+      return reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', error_description: err instanceof AppError || status < 500 ? err.message : 'The request could not be read.' })
+    }
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers)
       if (err.status >= 500) request.log.error({ err }, 'request failed')
@@ -54,7 +62,6 @@ export function registerErrorEnvelope(app: FastifyInstance) {
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
       return sendError(request, reply, 'validation_error', 'The body is not valid JSON.', [{ field: 'body', issue: 'is not valid JSON' }])
     }
-    const status = fe.statusCode ?? 500
     if (status >= 400 && status < 500) {
       return sendError(request, reply, BY_STATUS[status] ?? 'validation_error', status in BY_STATUS ? undefined : fe.message)
     }

@@ -5,7 +5,8 @@
  * them all, for load tests):
  * - confirmations: 30 per IP, 20 per link;
  * - /pay page loads: 120 per IP, and 20 unknown tokens per IP per 10 minutes (guessing);
- * - the token endpoint: 30 per client id;
+ * - the token endpoint: 300 per IP (before the slow secret check), and 30 tokens per client,
+ *   counted only once the client has proved its secret, so nobody can use up another's;
  * - minting: 600 per tenant.
  */
 import type { Redis } from 'ioredis'
@@ -22,6 +23,7 @@ export const RULES = {
   confirmPerLink: { name: 'confirm_link', limit: 20, windowMs: 60_000 },
   pagePerIp: { name: 'page_ip', limit: 120, windowMs: 60_000 },
   unknownTokenPerIp: { name: 'unknown_token_ip', limit: 20, windowMs: 600_000 },
+  tokenPerIp: { name: 'token_ip', limit: 300, windowMs: 60_000 },
   tokenPerClient: { name: 'token_client', limit: 30, windowMs: 60_000 },
   mintPerTenant: { name: 'mint_tenant', limit: 600, windowMs: 60_000 },
 } satisfies Record<string, RateRule>

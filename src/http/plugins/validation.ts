@@ -17,9 +17,15 @@ const make = (coerceTypes: boolean) =>
 const bodyAjv = make(false)
 const textAjv = make(true)
 
-/** Where `data` holds a string with a NUL character, which PostgreSQL cannot store (a 500 otherwise). */
-const nulPaths = (data: unknown, path = ''): string[] => {
-  if (typeof data === 'string') return data.includes('\u0000') ? [path] : []
+/** A UTF-16 surrogate without its pair: not Unicode text, and the embedded database cannot encode it (a 500 otherwise). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Where `data` holds a string PostgreSQL cannot store (a 500 otherwise): with a NUL character, or a lone surrogate. */
+const nulPaths = (data: unknown, path = ''): Array<{ path: string; message: string }> => {
+  if (typeof data === 'string') {
+    if (data.includes('\u0000')) return [{ path, message: 'must not contain the NUL character' }]
+    return LONE_SURROGATE.test(data) ? [{ path, message: 'must be valid Unicode (no lone surrogate)' }] : []
+  }
   if (data === null || typeof data !== 'object') return []
   return Object.entries(data).flatMap(([k, v]) => nulPaths(v, `${path}/${k}`))
 }
@@ -28,7 +34,7 @@ export function validatorCompiler({ schema, httpPart }: { schema: object; httpPa
   const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
   const checked = (data: unknown) => {
     const valid = validate(data) as boolean
-    const nul = nulPaths(data).map((instancePath) => ({ instancePath, schemaPath: '', keyword: 'nul', params: {}, message: 'must not contain the NUL character' }))
+    const nul = nulPaths(data).map(({ path: instancePath, message }) => ({ instancePath, schemaPath: '', keyword: 'nul', params: {}, message }))
     checked.errors = valid && nul.length === 0 ? null : ([...(valid ? [] : validate.errors ?? []), ...nul] as ErrorObject[])
     return valid && nul.length === 0
   }

@@ -51,6 +51,7 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
   app.post(
     '/oauth/token',
     {
+      config: { oauthErrors: true },
       schema: {
         operationId: 'createAccessToken',
         summary: 'Get an access token (client credentials grant)',
@@ -67,10 +68,12 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
         const form = (request.body ?? {}) as Record<string, unknown>
         for (const [k, v] of Object.entries(form)) if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} was sent more than once.`)
         const creds = clientCredentials(request, form)
-        await limiter.check(RULES.tokenPerClient, creds.id)
         if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
         if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.')
+        // Per IP before the slow secret check; per client only once the secret is proved.
+        await limiter.check(RULES.tokenPerIp, request.ip)
         const issued = await tokens.issue(creds.id, creds.secret, form.scope as string | undefined)
+        await limiter.check(RULES.tokenPerClient, creds.id)
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(issued)
       } catch (err) {
         if (err instanceof OAuthError) return sendOAuthError(reply, err)
