@@ -66,4 +66,12 @@ export interface CardProcessor {
   completeAuthentication(idempotencyKey: string, answer: 'approve' | 'decline'): Promise<ChargeResult>
   /** The latest outcome for an idempotency key, or undefined when the processor never saw it. */
   retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>
+  /**
+   * Optional: makes sure no charge will ever be made under this key. Returns the charge
+   * if one was made first (then it stands), undefined when the key is now closed. Recovery
+   * calls it before failing a payment the processor never saw, so a charge request still
+   * in flight cannot land after the payment was failed. Without it, recovery relies on
+   * PROCESSING_RECOVERY_SECONDS being longer than any charge call.
+   */
+  void?(idempotencyKey: string): Promise<ChargeResult | undefined>
 }

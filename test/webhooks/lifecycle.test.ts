@@ -200,6 +200,19 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     expect(hooksFor(hooks, link.intentId).map((h) => h.json.type)).toEqual(['payment_intent.succeeded'])
   })
 
+  it('declines at once a challenge the processor asked for but paylink never recorded: the cardholder could never answer it', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    await claimedAndAbandoned(payer, link.intentId)
+    const asked = await chargedAtProcessor(link.intentId, CHALLENGE)
+    expect(asked.outcome).toBe('requires_authentication')
+    server.clock.advance(STALE_PROCESSING)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
+    expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(1)
+  })
+
   it('fails as processing_error, charging nothing, when the processor never saw the intent', async () => {
     const { hooks, payer } = await tenant()
     const link = await mint(payer)
@@ -207,7 +220,20 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error', card: null })
-    expect(await chargesAtProcessor(link.intentId)).toEqual([])
+    // Recovery closed the key at the processor: nothing charged, and a charge request still in
+    // flight with that key cannot land after the payment was failed.
+    expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
+    const late = await server.services.processors.get('sandbox').charge({
+      idempotencyKey: link.intentId,
+      amountMinor: 1250,
+      currency: 'USD',
+      card: { number: SUCCEEDS, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' },
+      saveCard: false,
+      accountConfig: {},
+    })
+    expect(late.outcome).toBe('failed')
+    expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
+    expect((await intentOf(payer, link.intentId)).status).toBe('failed')
     const sent = hooksFor(hooks, link.intentId)
     expect(sent).toHaveLength(1)
     expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.failed', data: { failure_code: 'processing_error' } })

@@ -6,8 +6,11 @@
  *   has expired;
  * - an intent left `processing` (a crash or a timeout between the claim and the outcome)
  *   is finished with the processor's own answer for its idempotency key. When the
- *   processor never saw the key, nothing was charged and the intent fails as
- *   `processing_error`.
+ *   processor never saw the key, recovery first closes the key at the processor (`void`,
+ *   so a charge still in flight cannot land later), then fails the intent as
+ *   `processing_error`: nothing was charged;
+ * - a challenge the processor asked for but paylink never recorded (a crash between the
+ *   two) can never be answered by the cardholder, so it is declined at once.
  */
 import type { Db } from '../../storage/db.js'
 import type { Clock } from '../shared/clock.js'
@@ -61,10 +64,9 @@ export class Lifecycle {
       const intent = intentFrom(row)
       const processor = this.processors.get(row.processor as string)
       let result = await processor.retrieve(intent.id)
-      if (result?.outcome === 'requires_authentication') {
-        if (intent.expiresAt > now) continue // the cardholder may still answer
-        result = await processor.completeAuthentication(intent.id, 'decline')
-      }
+      if (!result && processor.void) result = await processor.void(intent.id)
+      // Here a challenge is either past its link's expiry or was never shown: decline it.
+      if (result?.outcome === 'requires_authentication') result = await processor.completeAuthentication(intent.id, 'decline')
       const after = result ? await this.checkout.settle(intent, result, intent.savedCardId) : await this.checkout.failUnreached(intent)
       if (after.status === 'succeeded' || after.status === 'failed') n++
     }

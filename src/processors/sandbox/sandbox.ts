@@ -38,6 +38,9 @@ const INSERT_CHARGE = sql(
 )
 const GET_CHARGE = sql('sandbox_charge_get', 'SELECT * FROM sandbox_charges WHERE idempotency_key = $1')
 
+/** The behaviour of a row that closes a key without charging (see `void`). */
+const VOIDED = 'voided'
+
 const resultOf = (r: ChargeRow): ChargeResult => ({
   outcome: r.status,
   ...(r.failure_code ? { failureCode: r.failure_code as ChargeResult['failureCode'] } : {}),
@@ -56,8 +59,8 @@ export class SandboxProcessor implements CardProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   async charge(input: ChargeInput): Promise<ChargeResult> {
-    const existing = await this.retrieve(input.idempotencyKey)
-    if (existing) return existing
+    const [prior] = await this.deps.db.query<ChargeRow>(GET_CHARGE, [input.idempotencyKey])
+    if (prior) return resultOf(prior) // charged before, or voided: never a second charge
     let card: CardDetails
     let behaviour: Behaviour
     if (input.savedToken) {
@@ -139,7 +142,31 @@ export class SandboxProcessor implements CardProcessor {
 
   async retrieve(idempotencyKey: string): Promise<ChargeResult | undefined> {
     const [row] = await this.deps.db.query<ChargeRow>(GET_CHARGE, [idempotencyKey])
-    return row ? resultOf(row) : undefined
+    return row && row.behaviour !== VOIDED ? resultOf(row) : undefined
+  }
+
+  /** Closes the key with a row that is no charge; a charge that got there first stands. */
+  async void(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    const now = this.deps.clock.now()
+    const inserted = await this.deps.db.query<ChargeRow>(INSERT_CHARGE, [
+      idempotencyKey,
+      `sbx_void_${randomBase32(20)}`,
+      0,
+      'XXX',
+      'failed',
+      'processing_error',
+      null,
+      false,
+      null,
+      'unknown',
+      '0000',
+      1,
+      2000,
+      VOIDED,
+      now,
+    ])
+    if (inserted.length > 0) return undefined
+    return this.retrieve(idempotencyKey)
   }
 }
 
