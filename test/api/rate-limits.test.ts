@@ -24,7 +24,12 @@ import type { Db } from '../../src/storage/db.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import { SESSION_HEADER } from '../../src/page/routes.js'
 
-const REDIS_URL = process.env.PAYLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/**
+ * Each database's run uses its own Redis logical database (1 for PGlite, 2 for PostgreSQL):
+ * windows are real minutes in Redis, so a run straight after another must not inherit its
+ * counts (every test server connects from 127.0.0.1, which per-IP rules share).
+ */
+const REDIS_URL = `${(process.env.PAYLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').replace(/\/\d*$/, '')}/${process.env.PAYLINK_TEST_DB === 'pg' ? 2 : 1}`
 const REDIS_PREFIX = 'paylink:rl:'
 const MINUTE = 60_000
 
@@ -203,6 +208,20 @@ const BACKENDS: Backend[] = [
 let db: Db
 beforeAll(async () => {
   db = await openTestDb()
+  if (!useRedis) return
+  // Start from no counts in this run's logical database: a previous run's windows may still be open.
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000)
+      if (keys.length) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
 })
 
 afterAll(async () => {
