@@ -23,7 +23,8 @@ import { PaymentService } from './domain/payments/service.js'
 import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
 import { SavedCardService } from './domain/cards/saved-cards.js'
 import { ProcessorSet } from './processors/registry.js'
-import { pageRoutes } from './page/routes.js'
+import { isPayUrl, pageRoutes } from './page/routes.js'
+import { payHeaders } from './page/headers.js'
 import { cardRoutes } from './http/routes/cards.js'
 import { webhookRoutes } from './http/routes/webhooks.js'
 import { WebhookService } from './domain/webhooks/service.js'
@@ -165,8 +166,9 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // A URL the router cannot read (bad percent-encoding, an over-long segment) is answered in the envelope too.
+    // (Hooks do not run here: a URL under /pay gets the page's headers from this handler.)
     frameworkErrors: (_err, request, reply) =>
-      sendError(request, reply.header('x-request-id', request.id), 'validation_error', 'The URL is not valid.', [
+      sendError(request, reply.header('x-request-id', request.id).headers(isPayUrl(request.url) ? payHeaders([]) : {}), 'validation_error', 'The URL is not valid.', [
         { field: 'url', issue: 'must be valid percent-encoded UTF-8 with path segments of at most 200 characters' },
       ]),
   }).withTypeProvider<TypeBoxTypeProvider>() as App

@@ -1,8 +1,8 @@
 /**
  * The background loop of a `ROLE=all` or `ROLE=worker` process: deliver due webhooks,
- * expire due links, recover stuck payments. It polls every second and can be woken
- * early when this process has just queued something. `stop()` stops claiming and waits
- * for deliveries in flight to be recorded.
+ * expire due links, recover stuck payments. It polls every second, can be woken early
+ * when this process has just queued something, and goes on at once while a backlog lasts.
+ * `stop()` stops claiming and waits for deliveries in flight to be recorded.
  */
 import type { DeliveryWorker } from './worker.js'
 import type { Lifecycle } from '../domain/payments/lifecycle.js'
@@ -44,7 +44,8 @@ export class BackgroundRunner {
         .catch(this.onError)
         .finally(() => {
           this.running = undefined
-          if (!this.stopped) this.schedule(this.intervalMs)
+          // A pass that stopped at its batch limit with a backlog goes on at once; otherwise the next poll.
+          if (!this.stopped) this.schedule(this.worker.backlogged ? 0 : this.intervalMs)
         })
     }, ms)
     this.timer.unref()

@@ -75,14 +75,20 @@ export class DeliveryWorker {
 
   constructor(private readonly o: WorkerOptions) {}
 
+  /** The last drain stopped at its batch limit while deliveries were still being claimed: more may be due now. */
+  backlogged = false
+
   /** Claims and sends every due delivery, batch after batch; returns how many were attempted. */
   async drain(maxBatches = 20): Promise<number> {
     let total = 0
-    for (let i = 0; i < maxBatches && !this.stopping; i++) {
-      const n = await this.runBatch()
+    let n = 0
+    let batches = 0
+    for (; batches < maxBatches && !this.stopping; batches++) {
+      n = await this.runBatch()
       total += n
       if (n === 0) break
     }
+    this.backlogged = batches === maxBatches && n > 0
     return total
   }
 

@@ -25,7 +25,12 @@ import type { PaymentResult as Result } from '../domain/payments/checkout.js'
 
 export const SESSION_HEADER = 'x-paylink-session'
 
+/** Whether a request URL is under /pay (the page's headers go on every answer there). */
+export const isPayUrl = (url: string) => /^\/pay(?:[/?#]|$)/.test(url)
+
 function loadKind(request: FastifyRequest): LoadKind {
+  // A HEAD request (a link checker, an unfurler) gets no page to hold a session: it must not claim the link.
+  if (request.method === 'HEAD') return 'prefetch'
   const h = request.headers
   const purpose = `${h['sec-purpose'] ?? ''} ${h.purpose ?? ''} ${h['x-moz'] ?? ''}`.toLowerCase()
   if (purpose.includes('prefetch') || purpose.includes('prerender')) return 'prefetch'
@@ -73,7 +78,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Servi
 
   // Every /pay answer carries the page headers; the page route narrows frame-ancestors.
   app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/pay/')) return
+    if (!isPayUrl(request.url)) return
     for (const [k, v] of Object.entries(payHeaders([]))) if (!reply.hasHeader(k)) reply.header(k, v)
   })
 

@@ -6,8 +6,15 @@
  * type, so `alg: none`, an HS256 token "signed" with the public key, a token for another
  * audience and an expired one are all refused. Revoking a client refuses its tokens at
  * once: the client row is looked up on every verification (a primary-key read).
+ *
+ * A client sends the same token on every call until it expires, so the result of the
+ * signature and fixed-claim checks is kept per exact token text (bounded): checking the
+ * same bytes against the same key can only give the same answer again. What changes with
+ * time is checked on every use all the same: `exp` and `nbf` against the clock, the key
+ * still being one that verifies (a reload or rotation makes new key objects, so old
+ * entries miss), and the client row (revocation).
  */
-import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from 'jose'
+import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose'
 import type { Db } from '../../storage/db.js'
 import { sql } from '../../storage/db.js'
 import type { Clock } from '../shared/clock.js'
@@ -51,7 +58,19 @@ export interface TokenServiceOptions {
   ttlSeconds: number
 }
 
+/** A token that passed the signature and fixed-claim checks, with what must be re-checked on each use. */
+interface VerifiedToken {
+  kid: string
+  key: CryptoKey
+  payload: JWTPayload
+}
+
+/** How many verified tokens are remembered; the oldest is forgotten first. */
+const VERIFIED_CACHE_SIZE = 10_000
+
 export class TokenService {
+  private readonly verified = new Map<string, VerifiedToken>()
+
   constructor(
     private readonly db: Db,
     private readonly keys: SigningKeys,
@@ -110,17 +129,8 @@ export class TokenService {
   /** Verifies a bearer token; undefined when it is not one we accept. */
   async verify(token: string): Promise<Principal | undefined> {
     try {
-      const { kid } = decodeProtectedHeader(token)
-      const key = await this.keys.publicKey(kid)
-      if (!key) return undefined
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: [SIGNING_ALG],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        typ: 'at+jwt',
-        currentDate: this.clock.now(),
-        requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti', 'scope'],
-      })
+      const payload = (await this.cachedPayload(token)) ?? (await this.verifySignedToken(token))
+      if (!payload) return undefined
       if (typeof payload.client_id !== 'string' || payload.sub !== payload.client_id || typeof payload.scope !== 'string') return undefined
       const [client] = await this.db.query<{ tenant_id: string | null }>(CLIENT_ACTIVE, [payload.client_id])
       if (!client || (client.tenant_id ?? undefined) !== (payload.tenant_id ?? undefined)) return undefined
@@ -133,6 +143,42 @@ export class TokenService {
       if (err instanceof joseErrors.JOSEError || err instanceof TypeError || err instanceof SyntaxError) return undefined
       throw err
     }
+  }
+
+  /** The full check: signature (pinned algorithm), issuer, audience, type, required claims and times. Remembers a success. */
+  private async verifySignedToken(token: string): Promise<JWTPayload | undefined> {
+    const { kid } = decodeProtectedHeader(token)
+    if (!kid) return undefined
+    const key = await this.keys.publicKey(kid)
+    if (!key) return undefined
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALG],
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      typ: 'at+jwt',
+      currentDate: this.clock.now(),
+      requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti', 'scope'],
+    })
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!)
+    this.verified.set(token, { kid, key, payload })
+    return payload
+  }
+
+  /**
+   * The payload of a token that passed `verifySignedToken` before, if it still holds now:
+   * not expired, not before its `nbf` (jose's rules, no tolerance), and its key still one
+   * that verifies. Undefined sends the token through the full check again.
+   */
+  private async cachedPayload(token: string): Promise<JWTPayload | undefined> {
+    const hit = this.verified.get(token)
+    if (!hit) return undefined
+    const now = Math.floor(this.clock.now().getTime() / 1000)
+    const { exp, nbf } = hit.payload
+    if (typeof exp !== 'number' || exp <= now || (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) || (await this.keys.publicKey(hit.kid)) !== hit.key) {
+      this.verified.delete(token)
+      return undefined
+    }
+    return hit.payload
   }
 }
 

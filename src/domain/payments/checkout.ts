@@ -210,7 +210,8 @@ export class CheckoutService {
       saveCard,
       accountConfig: {},
     })
-    return this.settle(intentFrom(started), result, saved?.card.id ?? null)
+    // The flags were written just now by START_PROCESSING, which only the winning confirm runs: no need to read them back.
+    return this.settle(intentFrom(started), result, saved?.card.id ?? null, { saveCard, fingerprint })
   }
 
   /** POST /pay/{token}/challenge: the cardholder's answer to 3-D Secure. */
@@ -227,8 +228,10 @@ export class CheckoutService {
   /**
    * Records what the processor said. A challenge keeps the intent `processing`; a final
    * outcome commits with the saved card and the event, if the intent is still ours.
+   * `known` gives the intent's save_card and card_fingerprint when the caller has just
+   * written them (confirm); otherwise (recovery, a challenge) they are read in the transaction.
    */
-  async settle(intent: PaymentIntent, result: ChargeResult, savedCardId: string | null): Promise<PaymentResult> {
+  async settle(intent: PaymentIntent, result: ChargeResult, savedCardId: string | null, known?: { saveCard: boolean; fingerprint: string | null }): Promise<PaymentResult> {
     const now = this.deps.clock.now()
     if (result.outcome === 'requires_authentication') {
       await this.deps.db.query('UPDATE payment_intents SET challenge_id = $3, processor_reference = $4, saved_card_id = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND status = $7', [
@@ -251,10 +254,12 @@ export class CheckoutService {
       }
     }
     const final = await this.deps.db.transaction(async (tx) => {
-      const [flags] = await tx.query<{ save_card: boolean; card_fingerprint: string | null }>(
-        'SELECT save_card, card_fingerprint FROM payment_intents WHERE tenant_id = $1 AND id = $2',
-        [intent.tenantId, intent.id],
-      )
+      const [flags] = known
+        ? [{ save_card: known.saveCard, card_fingerprint: known.fingerprint }]
+        : await tx.query<{ save_card: boolean; card_fingerprint: string | null }>('SELECT save_card, card_fingerprint FROM payment_intents WHERE tenant_id = $1 AND id = $2', [
+            intent.tenantId,
+            intent.id,
+          ])
       let cardId = savedCardId
       if (result.outcome === 'succeeded' && result.savedToken && flags?.save_card && flags.card_fingerprint) {
         cardId = await this.deps.savedCards.save(tx, {

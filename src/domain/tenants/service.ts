@@ -107,7 +107,8 @@ export class TenantService {
 
   /** A client for a tenant (tenant scopes) or, with `tenantId` null, an operator client (`admin`). */
   async createClient(tenantId: string | null, scopes: string[]) {
-    if (tenantId) await this.getTenant(tenantId)
+    // Any string names a tenant, even "": only null makes an operator client.
+    if (tenantId !== null) await this.getTenant(tenantId)
     const allowed: readonly string[] = tenantId ? TENANT_SCOPES : [ADMIN_SCOPE]
     const wanted = scopes.length ? [...new Set(scopes)] : [...allowed]
     const bad = wanted.find((s) => !isScope(s) || !allowed.includes(s))

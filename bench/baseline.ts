@@ -1,0 +1,46 @@
+/**
+ * The bare baseline for the mint benchmark: Fastify and `pg`, nothing else. It answers
+ * the same route with the same kind of JSON body and does the same single-row insert of
+ * a payment intent (the same table, indexes and foreign keys as paylink's), as a named
+ * prepared statement on a pool of the same size (10). No auth, validation, rate limits,
+ * metrics, envelope, link token or hooks: what is left is the floor any implementation
+ * on this stack pays.
+ *
+ *   DATABASE_URL=… PORT=… BASELINE_TENANT=ten_… BASELINE_ACCOUNT=cpa_… node --import tsx bench/baseline.ts
+ */
+import { randomBytes } from 'node:crypto'
+import Fastify from 'fastify'
+import pg from 'pg'
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+const tenantId = process.env.BASELINE_TENANT!
+const accountId = process.env.BASELINE_ACCOUNT!
+const ttlMs = 600_000
+
+const INSERT = {
+  name: 'baseline_insert',
+  text: `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)`,
+}
+
+const app = Fastify({ logger: false })
+
+app.post('/v1/platform/card/payment-link', async (request, reply) => {
+  const body = request.body as { user_id: string; amount: string | number; currency?: string }
+  const id = `pi_${randomBytes(15).toString('hex')}`
+  const now = new Date()
+  const expiresAt = new Date(now.getTime() + ttlMs)
+  await pool.query({ ...INSERT, values: [tenantId, id, body.user_id, accountId, Math.round(Number(body.amount) * 100), body.currency ?? 'USD', expiresAt, now] })
+  return reply.code(201).send({ payment_intent_id: id, expires_at: expiresAt.toISOString() })
+})
+
+await app.listen({ port: Number(process.env.PORT ?? 3100), host: '127.0.0.1' })
+process.stdout.write('baseline listening\n')
+
+const stop = async () => {
+  await app.close()
+  await pool.end()
+  process.exit(0)
+}
+process.once('SIGTERM', () => void stop())
+process.once('SIGINT', () => void stop())
