@@ -101,7 +101,7 @@ try {
       title: 'pre-mint',
       url: after.baseUrl,
       connections: 20,
-      amount: (2 * ROUNDS * SECONDS + 2) * 1200,
+      amount: (2 * ROUNDS * SECONDS + 2) * 2400,
       requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && pageTokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
     })
     const pageReq = {

@@ -105,22 +105,35 @@ async function main() {
   log(`warm-up ${WARMUP} s each`)
   await cannon({ title: 'baseline warm-up', url: baselineUrl, connections: CONNECTIONS, duration: WARMUP, requests: [baselineRequest] })
   await cannon({ title: 'mint warm-up', url: api.baseUrl, connections: CONNECTIONS, duration: WARMUP, requests: [mintRequest(true)] })
-  log(`mint: baseline ${SECONDS} s`)
   const cpu: Record<string, CpuSplit & { requests: number }> = {}
   const metered = async (label: string, pid: number, run: () => Promise<LoadResult>) => {
     const meter = await cpuMeter(pid, bdb!.db, bdb!.name)
     const r = await run()
-    cpu[label] = { ...(await meter.stop()), requests: r.total }
+    const c = await meter.stop()
+    const prev = cpu[label]
+    cpu[label] = prev
+      ? { server: prev.server + c.server, postgres: prev.postgres + c.postgres, loadGenerator: prev.loadGenerator + c.loadGenerator, requests: prev.requests + r.total }
+      : { ...c, requests: r.total }
     return r
   }
-  const base = await metered('baseline insert', baseline.proc.pid!, () =>
-    cannon({ title: 'baseline insert', url: baselineUrl, connections: CONNECTIONS, duration: SECONDS, requests: [baselineRequest] }),
-  )
-  log(`  ${fmtLoad(base)}`)
-  log(`mint: paylink ${SECONDS} s`)
-  // Measured as the baseline is: without reading the answers (that costs the load generator CPU on this machine).
-  const mint = await metered('paylink mint', api.proc.pid!, () => cannon({ title: 'paylink mint', url: api.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [mintRequest(false)] }))
-  log(`  ${fmtLoad(mint)}`)
+  // Two stretches each, alternating (baseline, paylink, paylink, baseline), so that a change in
+  // the machine's other load weighs on both alike. paylink is measured as the baseline is:
+  // without reading the answers (that costs the load generator CPU on this machine).
+  const half = SECONDS / 2
+  log(`mint: baseline and paylink, ${half} s stretches, alternating`)
+  const stretches: { base: LoadResult[]; mint: LoadResult[] } = { base: [], mint: [] }
+  for (const which of ['base', 'mint', 'mint', 'base'] as const) {
+    const r =
+      which === 'base'
+        ? await metered('baseline insert', baseline.proc.pid!, () => cannon({ title: 'baseline insert', url: baselineUrl, connections: CONNECTIONS, duration: half, requests: [baselineRequest] }))
+        : await metered('paylink mint', api.proc.pid!, () => cannon({ title: 'paylink mint', url: api.baseUrl, connections: CONNECTIONS, duration: half, requests: [mintRequest(false)] }))
+    stretches[which].push(r)
+    log(`  ${which === 'base' ? 'baseline' : 'paylink '} ${fmtLoad(r)}`)
+  }
+  const base = combine(stretches.base)
+  const mint = combine(stretches.mint)
+  log(`  baseline ${fmtLoad(base)}`)
+  log(`  paylink  ${fmtLoad(mint)}`)
   // Links for the page and confirm runs: about as many as a mint run makes (page loads are slower than mints).
   const wanted = Math.round(mint.rps * SECONDS) + TTFB_SAMPLES + 1000
   if (tokens.length < wanted) {
@@ -305,6 +318,27 @@ async function main() {
 
 // ---------------------------------------------------------------- helpers
 
+/** Stretches of one load as one: throughput over all of them; latency percentiles as the mean of the stretches'. */
+function combine(rs: LoadResult[]): LoadResult {
+  const mean = (f: (r: LoadResult) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length
+  const total = rs.reduce((a, r) => a + r.total, 0)
+  const durationS = rs.reduce((a, r) => a + r.durationS, 0)
+  return {
+    title: rs[0]!.title,
+    connections: rs[0]!.connections,
+    durationS,
+    total,
+    rps: total / durationS,
+    p50: mean((r) => r.p50),
+    p90: mean((r) => r.p90),
+    p99: mean((r) => r.p99),
+    max: Math.max(...rs.map((r) => r.max)),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    timeouts: rs.reduce((a, r) => a + r.timeouts, 0),
+  }
+}
+
 async function timedGet(url: string, headers: Record<string, string>, agent: http.Agent) {
   return new Promise<{ status: number; ttfbMs: number; totalMs: number; body: Buffer; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const t0 = performance.now()
@@ -353,12 +387,12 @@ function report(r: any): string {
   const w = r.page.weight
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`
   const lines = [
-    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all. Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings, fsync on). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. ${SECONDS} s per measurement, ${CONNECTIONS} connections, autocannon in the same machine.`,
+    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all (\`npm run bench\`). Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings, fsync on). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. ${SECONDS} s per measurement (mint and baseline: two ${SECONDS / 2} s stretches each, alternating; p50/p99 the mean of the two), ${CONNECTIONS} connections, autocannon in the same process as the receiver, on the same machine.`,
     '',
     '| what | figure | target |',
     '|---|---|---|',
     `| mint \`POST /v1/platform/card/payment-link\`, paylink | **${mint.paylink.rps.toFixed(0)} req/s**, p50 ${ms(mint.paylink.p50)} ms, p99 ${ms(mint.paylink.p99)} ms (${mint.paylink.total} links, ${mint.paylink.non2xx} non-2xx) | |`,
-    `| mint, bare baseline (Fastify + pg, one INSERT) | **${mint.baseline.rps.toFixed(0)} req/s**, p50 ${ms(mint.baseline.p50)} ms, p99 ${ms(mint.baseline.p99)} ms | |`,
+    `| mint, bare baseline (Fastify + pg, one INSERT) | **${mint.baseline.rps.toFixed(0)} req/s**, p50 ${ms(mint.baseline.p50)} ms, p99 ${ms(mint.baseline.p99)} ms (${mint.baseline.total} rows) | |`,
     `| paylink ÷ baseline | throughput **${(mint.throughputRatio * 100).toFixed(0)}%**, p99 **${mint.p99Ratio.toFixed(2)}×** | ≥ 70%: ${pass(mint.throughputRatio >= 0.7)}; ≤ 1.5×: ${pass(mint.p99Ratio <= 1.5)} |`,
     `| page \`GET /pay/{token}\`, time to first byte, 1 connection | p50 **${ms(r.page.ttfb1.p50)} ms**, p99 **${ms(r.page.ttfb1.p99)} ms** (n=${r.page.ttfb1.n}, each a fresh link) | |`,
     `| page loads, ${CONNECTIONS} connections | ${r.page.load.rps.toFixed(0)} loads/s, p50 ${ms(r.page.load.p50)} ms, p99 ${ms(r.page.load.p99)} ms (${r.page.load.total} loads, ${r.page.load.non2xx} non-2xx)${r.page.ranOut ? ', cut short: link pool empty' : ''} | |`,

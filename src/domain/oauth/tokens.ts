@@ -5,14 +5,16 @@
  * tenant_id scope iat exp jti`. Verification pins the algorithm, issuer, audience and
  * type, so `alg: none`, an HS256 token "signed" with the public key, a token for another
  * audience and an expired one are all refused. Revoking a client refuses its tokens at
- * once: the client row is looked up on every verification (a primary-key read).
+ * once in the process that revoked it and within one second in every other: a client
+ * found active is trusted for one second before its row is read again (a primary-key
+ * read), which spares the hot paths a round trip on nearly every call.
  *
  * A client sends the same token on every call until it expires, so the result of the
  * signature and fixed-claim checks is kept per exact token text (bounded): checking the
  * same bytes against the same key can only give the same answer again. What changes with
  * time is checked on every use all the same: `exp` and `nbf` against the clock, the key
  * still being one that verifies (a reload or rotation makes new key objects, so old
- * entries miss), and the client row (revocation).
+ * entries miss), and the client's standing (revocation, as above).
  */
 import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose'
 import type { Db } from '../../storage/db.js'
@@ -68,8 +70,13 @@ interface VerifiedToken {
 /** How many verified tokens are remembered; the oldest is forgotten first. */
 const VERIFIED_CACHE_SIZE = 10_000
 
+/** How long a client found active is trusted before its row is read again (real time). */
+const ACTIVE_CLIENT_MS = 1000
+const ACTIVE_CLIENT_CACHE_SIZE = 10_000
+
 export class TokenService {
   private readonly verified = new Map<string, VerifiedToken>()
+  private readonly activeClients = new Map<string, { tenantId: string | null; until: number }>()
 
   constructor(
     private readonly db: Db,
@@ -93,8 +100,26 @@ export class TokenService {
   }
 
   async revokeClient(clientId: string): Promise<boolean> {
+    this.activeClients.delete(clientId)
     const rows = await this.db.query('UPDATE oauth_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [clientId, this.clock.now()])
+    this.activeClients.delete(clientId)
     return rows.length > 0
+  }
+
+  /** The tenant of an active (unrevoked) client, or undefined; remembered for ACTIVE_CLIENT_MS. */
+  private async activeClient(clientId: string): Promise<{ tenantId: string | null } | undefined> {
+    const now = performance.now()
+    const hit = this.activeClients.get(clientId)
+    if (hit && hit.until > now) return hit
+    const [row] = await this.db.query<{ tenant_id: string | null }>(CLIENT_ACTIVE, [clientId])
+    if (!row) {
+      this.activeClients.delete(clientId)
+      return undefined
+    }
+    if (this.activeClients.size >= ACTIVE_CLIENT_CACHE_SIZE) this.activeClients.delete(this.activeClients.keys().next().value!)
+    const entry = { tenantId: row.tenant_id ?? null, until: now + ACTIVE_CLIENT_MS }
+    this.activeClients.set(clientId, entry)
+    return entry
   }
 
   /** The client credentials grant: checks the secret, narrows the scope, signs a token. */
@@ -132,11 +157,11 @@ export class TokenService {
       const payload = (await this.cachedPayload(token)) ?? (await this.verifySignedToken(token))
       if (!payload) return undefined
       if (typeof payload.client_id !== 'string' || payload.sub !== payload.client_id || typeof payload.scope !== 'string') return undefined
-      const [client] = await this.db.query<{ tenant_id: string | null }>(CLIENT_ACTIVE, [payload.client_id])
-      if (!client || (client.tenant_id ?? undefined) !== (payload.tenant_id ?? undefined)) return undefined
+      const client = await this.activeClient(payload.client_id)
+      if (!client || (client.tenantId ?? undefined) !== (payload.tenant_id ?? undefined)) return undefined
       return {
         clientId: payload.client_id as ClientId,
-        tenantId: (client.tenant_id as TenantId | null) ?? null,
+        tenantId: (client.tenantId as TenantId | null) ?? null,
         scopes: new Set(payload.scope.split(' ')),
       }
     } catch (err) {

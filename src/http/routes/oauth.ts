@@ -42,6 +42,9 @@ function clientCredentials(request: FastifyRequest, form: Record<string, unknown
   return { id: form.client_id, secret: form.client_secret }
 }
 
+/** Client ids are ours (`cli_…`): anything else cannot authenticate, and never reaches the database. */
+const CLIENT_ID = /^cli_[0-9a-z]{1,64}$/
+
 function sendOAuthError(reply: FastifyReply, err: OAuthError) {
   if (err.status === 401) reply.header('www-authenticate', 'Basic realm="paylink"')
   return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description })
@@ -66,8 +69,12 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
       try {
         if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers['content-type'] ?? '')) throw new OAuthError('invalid_request', 'Send the request as application/x-www-form-urlencoded.')
         const form = (request.body ?? {}) as Record<string, unknown>
-        for (const [k, v] of Object.entries(form)) if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} was sent more than once.`)
+        for (const [k, v] of Object.entries(form)) {
+          if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} was sent more than once.`)
+          if (v.includes('\u0000')) throw new OAuthError('invalid_request', `Parameter ${k} holds a NUL character.`)
+        }
         const creds = clientCredentials(request, form)
+        if (!CLIENT_ID.test(creds.id)) throw new OAuthError('invalid_client', 'Client authentication failed.', 401)
         if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
         if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.')
         // Per IP before the slow secret check; per client only once the secret is proved.
