@@ -9,26 +9,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setupPayer, startServer, type TestServer } from '../helpers/app.js'
 import { startReceiver, type Receiver } from './receiver.js'
-import { DECLINED, HOUR, SECOND, SUCCEEDS, deliveriesOf, eventOf, pay, payerWithEndpoint, startWebhookServer, tenantApi, type Harness } from './support.js'
+import { DECLINED, HOUR, SECOND, SUCCEEDS, deliveriesOf, eventOf, pay, payerWithEndpoint, webhookTestFile, tenantApi } from './support.js'
 
-let harness: Harness
+const file = webhookTestFile()
 let server: TestServer
-const receivers: Receiver[] = []
-beforeAll(async () => {
-  harness = await startWebhookServer()
-  server = harness.server
+beforeAll(() => {
+  server = file.server
 })
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await harness.drop()
-})
+const receivers = file.receivers
 
 async function receiver() {
   const r = await startReceiver('/hooks', { clock: server.clock })
   receivers.push(r)
   return r
 }
-const tick = () => server.services.background.tick()
+const tick = file.tick
 const ofIntent = (r: Receiver, intentId: string) => r.received.filter((d) => d.json?.data?.payment_intent_id === intentId)
 
 describe('a succeeded payment sends payment_intent.succeeded once, signed per Standard Webhooks', () => {

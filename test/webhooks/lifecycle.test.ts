@@ -9,29 +9,24 @@
  * A crash between the processor's charge and paylink's record is simulated: the intent is
  * claimed with SQL, as confirm claims it, and the sandbox is charged directly.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { TestServer } from '../helpers/app.js'
 import { startReceiver, type Receiver } from './receiver.js'
-import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, payerWithEndpoint, startWebhookServer, type Harness, type Payer } from './support.js'
+import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
 
 /** SPEC default LINK_TTL_SECONDS. */
 const LINK_TTL = 600_000
 /** How long an intent may sit in `processing` (without a challenge) before recovery asks the processor. */
 const STALE_PROCESSING = 2 * MINUTE
 
-let harness: Harness
+const file = webhookTestFile()
 let server: TestServer
-const receivers: Receiver[] = []
-beforeAll(async () => {
-  harness = await startWebhookServer()
-  server = harness.server
+beforeAll(() => {
+  server = file.server
 })
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await harness.drop()
-})
+const receivers = file.receivers
 
-const tick = () => server.services.background.tick()
+const tick = file.tick
 
 async function tenant() {
   const hooks = await startReceiver('/hooks', { clock: server.clock })

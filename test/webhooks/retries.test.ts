@@ -6,29 +6,24 @@
  * The server's clock stands still and moves only when a test advances it, so a test can
  * stand just before the earliest moment a retry may go and just after the latest.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { DAY, HOUR, MINUTE, SECOND, deliveriesOf, eventOf, pay, payerWithEndpoint, startWebhookServer, type Harness, type Payer } from './support.js'
+import { startReceiver } from './receiver.js'
+import { DAY, HOUR, MINUTE, SECOND, deliveriesOf, eventOf, pay, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
 
 /** SPEC: the delays before the 2nd … 8th attempt. */
 const SCHEDULE = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
 const EARLIEST = (step: number) => step * 0.8
 const LATEST = (step: number) => step * 1.2
 
-let harness: Harness
+const file = webhookTestFile()
 let server: TestServer
-const receivers: Receiver[] = []
-beforeAll(async () => {
-  harness = await startWebhookServer()
-  server = harness.server
+beforeAll(() => {
+  server = file.server
 })
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await harness.drop()
-})
+const receivers = file.receivers
 
-const tick = () => server.services.background.tick()
+const tick = file.tick
 
 /** A tenant whose one endpoint is a fresh receiver answering `status` unless planned otherwise. */
 async function tenantAnswering(status: number) {

@@ -3,26 +3,21 @@
  * and on rotate; after a rotation both secrets sign for 24 hours, then only the new one.
  * The receiver checks each delivery with each secret alone, with `standardwebhooks`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../helpers/app.js'
 import { startReceiver, type Receiver } from './receiver.js'
-import { HOUR, MINUTE, SECOND, eventOf, pay, payerWithEndpoint, startWebhookServer, type Harness, type Payer } from './support.js'
+import { HOUR, MINUTE, SECOND, eventOf, pay, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
 
 const OVERLAP = 24 * HOUR
 
-let harness: Harness
+const file = webhookTestFile()
 let server: TestServer
-const receivers: Receiver[] = []
-beforeAll(async () => {
-  harness = await startWebhookServer()
-  server = harness.server
+beforeAll(() => {
+  server = file.server
 })
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await harness.drop()
-})
+const receivers = file.receivers
 
-const tick = () => server.services.background.tick()
+const tick = file.tick
 
 async function tenant() {
   const hooks = await startReceiver('/hooks', { clock: server.clock })

@@ -2,7 +2,7 @@
  * What the webhook tests share: a server on a database of its own, a clock that moves only
  * when told, tokens that follow that clock, and a payer who pays through the hosted page.
  */
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { apiClient, getToken, openPrivateDb, setupPayer, startServer, type TestServer, type TestTenant } from '../helpers/app.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import type { Receiver } from './receiver.js'
@@ -137,3 +137,28 @@ export async function deliveriesOf(api: TenantApi, eventId: string) {
   }[]
 }
 
+/**
+ * A webhook test file's setup, declared once at module level: its server on a database of
+ * its own (clock frozen), the receivers it starts (closed after the file), and `tick`.
+ * `file.server` is there once the file's first beforeAll has run.
+ */
+export function webhookTestFile() {
+  let harness: Harness | undefined
+  const receivers: Receiver[] = []
+  const file = {
+    receivers,
+    get server(): TestServer {
+      if (!harness) throw new Error('the webhook test server starts in beforeAll')
+      return harness.server
+    },
+    tick: () => file.server.services.background.tick(),
+  }
+  beforeAll(async () => {
+    harness = await startWebhookServer()
+  })
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.close()))
+    await harness?.drop()
+  })
+  return file
+}
