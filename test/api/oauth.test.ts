@@ -4,7 +4,6 @@
  * RFC 8414 metadata, the JWKS, RFC 9068 JWT access tokens, scopes, and the tokens that
  * protected routes refuse. Everything goes through real HTTP.
  */
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
@@ -24,7 +23,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose'
-import { apiClient, createTenant, getToken, openPrivateDb, startServer, TestClock, type TestServer, type TestTenant } from '../helpers/app.js'
+import { apiClient, createTenant, freePort, getToken, openPrivateDb, startServer, TestClock, type TestServer, type TestTenant } from '../helpers/app.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { type Db } from '../../src/storage/db.js'
@@ -528,16 +527,6 @@ function expectOnlyAHash(row: Record<string, unknown>, secret: string) {
   expect(Number(r)).toBeGreaterThanOrEqual(8)
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
 
 /** The app as startServer starts it, but with a DATA_ENCRYPTION_KEY and port that outlive it. */
 async function startDeployment(db: Db, encryptionKey: Buffer, port: number): Promise<TestServer> {

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core'
 import { futureExpiry, launchBrowser, newShopperContext } from './helpers.js'
+import { freePort } from '../helpers/app.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -36,15 +37,6 @@ let baseEnv: Record<string, string>
 let browser: Browser
 const contexts: BrowserContext[] = []
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 const listening = (port: number) =>

@@ -6,12 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Db } from '../../src/storage/db.js'
-import type { TestServer } from '../helpers/app.js'
+import { freePort, type TestServer } from '../helpers/app.js'
+
+export { freePort }
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -32,18 +33,6 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
     await sleep(everyMs)
   }
-}
-
-/** A free TCP port on 127.0.0.1 (kept for every restart of one child). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
 }
 
 /** One `paylink serve` process, restartable on its port. */

@@ -5,6 +5,7 @@
  * (oauth4webapi), and a small HTTP client that returns status, headers and JSON.
  */
 import fs from 'node:fs'
+import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { migrate } from '../../src/storage/migrate.js'
@@ -83,6 +84,18 @@ export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Pr
   }
 }
 
+/** A free TCP port on 127.0.0.1 (bound, read, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
 export interface TestServer {
   app: App
   services: Services
@@ -98,17 +111,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { db?:
   const db = opts.db ?? (await openTestDb())
   const clock = new TestClock()
   // Bind first to learn the port, so issuer, audience and pay_url carry the real address.
-  const probe = await import('node:net').then(
-    (net) =>
-      new Promise<number>((resolve, reject) => {
-        const s = net.createServer()
-        s.listen(0, '127.0.0.1', () => {
-          const port = (s.address() as { port: number }).port
-          s.close(() => resolve(port))
-        })
-        s.on('error', reject)
-      }),
-  )
+  const probe = await freePort()
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...env })
   // With `logs`, every JSON log line the app writes (level debug and up) is captured there.
   const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined

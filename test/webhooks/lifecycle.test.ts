@@ -11,8 +11,8 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
+import type { Receiver } from './receiver.js'
+import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, webhookTestFile, type Payer } from './support.js'
 
 /** SPEC default LINK_TTL_SECONDS. */
 const LINK_TTL = 600_000
@@ -24,16 +24,10 @@ let server: TestServer
 beforeAll(() => {
   server = file.server
 })
-const receivers = file.receivers
 
 const tick = file.tick
 
-async function tenant() {
-  const hooks = await startReceiver('/hooks', { clock: server.clock })
-  receivers.push(hooks)
-  const payer = await payerWithEndpoint(server, hooks)
-  return { hooks, payer }
-}
+const tenant = file.tenant
 
 const intentOf = async (payer: Payer, id: string) => {
   const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)

@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { HOUR, MINUTE, SECOND, eventOf, pay, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
+import type { Receiver } from './receiver.js'
+import { HOUR, MINUTE, SECOND, eventOf, pay, webhookTestFile, type Payer } from './support.js'
 
 const OVERLAP = 24 * HOUR
 
@@ -15,16 +15,10 @@ let server: TestServer
 beforeAll(() => {
   server = file.server
 })
-const receivers = file.receivers
 
 const tick = file.tick
 
-async function tenant() {
-  const hooks = await startReceiver('/hooks', { clock: server.clock })
-  receivers.push(hooks)
-  const payer = await payerWithEndpoint(server, hooks)
-  return { hooks, payer }
-}
+const tenant = file.tenant
 
 async function rotate(payer: Payer) {
   const r = await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect } from 'vitest'
 import { apiClient, getToken, openPrivateDb, setupPayer, startServer, type TestServer, type TestTenant } from '../helpers/app.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
-import type { Receiver } from './receiver.js'
+import { startReceiver, type Receiver } from './receiver.js'
 
 export const SECOND = 1000
 export const MINUTE = 60 * SECOND
@@ -152,6 +152,12 @@ export function webhookTestFile() {
       return harness.server
     },
     tick: () => file.server.services.background.tick(),
+    /** A new tenant whose webhook endpoint is a receiver of its own (on the server's clock). */
+    async tenant(): Promise<{ hooks: Receiver; payer: Payer }> {
+      const hooks = await startReceiver('/hooks', { clock: file.server.clock })
+      receivers.push(hooks)
+      return { hooks, payer: await payerWithEndpoint(file.server, hooks) }
+    },
   }
   beforeAll(async () => {
     harness = await startWebhookServer()
