@@ -1,14 +1,15 @@
 /**
  * The bare baseline for the mint benchmark: Fastify and `pg`, nothing else. It answers
  * the same route with the same kind of JSON body and does the same single-row insert of
- * a payment intent (the same table, indexes and foreign keys as paylink's), as a named
+ * a payment intent (the same table, indexes and foreign keys as paylink's, and like
+ * paylink the SHA-256 of 32 random bytes in its unique link_token_hash), as a named
  * prepared statement on a pool of the same size (10). No auth, validation, rate limits,
- * metrics, envelope, link token or hooks: what is left is the floor any implementation
+ * metrics, envelope or hooks: what is left is the floor any implementation
  * on this stack pays.
  *
  *   DATABASE_URL=… PORT=… BASELINE_TENANT=ten_… BASELINE_ACCOUNT=cpa_… node --import tsx bench/baseline.ts
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import pg from 'pg'
 
@@ -19,8 +20,8 @@ const ttlMs = 600_000
 
 const INSERT = {
   name: 'baseline_insert',
-  text: `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)`,
+  text: `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8, $9)`,
 }
 
 const app = Fastify({ logger: false })
@@ -30,7 +31,8 @@ app.post('/v1/platform/card/payment-link', async (request, reply) => {
   const id = `pi_${randomBytes(15).toString('hex')}`
   const now = new Date()
   const expiresAt = new Date(now.getTime() + ttlMs)
-  await pool.query({ ...INSERT, values: [tenantId, id, body.user_id, accountId, Math.round(Number(body.amount) * 100), body.currency ?? 'USD', expiresAt, now] })
+  const tokenHash = createHash('sha256').update(randomBytes(32)).digest()
+  await pool.query({ ...INSERT, values: [tenantId, id, body.user_id, accountId, Math.round(Number(body.amount) * 100), body.currency ?? 'USD', expiresAt, now, tokenHash] })
   return reply.code(201).send({ payment_intent_id: id, expires_at: expiresAt.toISOString() })
 })
 

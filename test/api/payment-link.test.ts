@@ -422,7 +422,7 @@ describe('choosing the card-processing account', () => {
 })
 
 describe('the link token is never stored, only its SHA-256', () => {
-  it('no column of any table holds the token, while payment_links.token_hash is its SHA-256', async () => {
+  it("no column of any table holds the token, while its intent's link_token_hash is its SHA-256", async () => {
     const { api, userId, tenant } = await setupPayer(server)
     const minted = await api.post(LINK, { user_id: userId, amount: 5 }, { headers: { 'idempotency-key': 'token-search' } })
     expect(minted.status).toBe(201)
@@ -430,18 +430,18 @@ describe('the link token is never stored, only its SHA-256', () => {
     const raw = Buffer.from(token, 'base64url')
     const hash = sha256(token)
 
-    const [link] = await server.db.query<{ token_hash: Uint8Array }>('SELECT token_hash FROM payment_links WHERE tenant_id = $1 AND payment_intent_id = $2', [
+    const [link] = await server.db.query<{ link_token_hash: Uint8Array }>('SELECT link_token_hash FROM payment_intents WHERE tenant_id = $1 AND id = $2', [
       tenant.tenantId,
       minted.body.data.payment_intent_id,
     ])
-    expect(Buffer.from(link!.token_hash).equals(hash)).toBe(true)
+    expect(Buffer.from(link!.link_token_hash).equals(hash)).toBe(true)
 
     const tables = (
       await server.db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
       )
     ).map((t) => t.table_name)
-    expect(tables).toEqual(expect.arrayContaining(['payment_links', 'payment_intents', 'idempotency_keys']))
+    expect(tables).toEqual(expect.arrayContaining(['payment_intents', 'idempotency_keys']))
     const dump = (
       await Promise.all(tables.map((t) => server.db.query<{ row: string }>(`SELECT t::text AS row FROM "${t}" t`)))
     )

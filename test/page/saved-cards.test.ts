@@ -302,7 +302,7 @@ describe('no card number, CVC, link token or session secret is kept anywhere', (
     expect((await confirm(refused, { saved_card_id: saved })).body.data.status).toBe('succeeded')
 
     const tables = await server.db.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name')
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['payment_intents', 'payment_links', 'saved_cards', 'sandbox_charges', 'sandbox_vault']))
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['payment_intents', 'saved_cards', 'sandbox_charges', 'sandbox_vault']))
     const rows: string[] = []
     for (const { table_name } of tables) {
       for (const row of await server.db.query(`SELECT * FROM "${table_name.replace(/"/g, '""')}"`)) rows.push(`${table_name} ${JSON.stringify(row)}`)

@@ -61,20 +61,18 @@ export type OnFinal = (tx: Queryable, intent: PaymentIntent) => Promise<void>
 
 const LINK_BY_TOKEN = sql(
   'page_link_by_token',
-  `SELECT l.claimed_at, l.session_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level, a.processor,
+  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level, a.processor,
           ${INTENT_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}
-     FROM payment_links l
-     JOIN payment_intents i ON i.tenant_id = l.tenant_id AND i.id = l.payment_intent_id
-     JOIN tenants t ON t.id = l.tenant_id
+     FROM payment_intents i
+     JOIN tenants t ON t.id = i.tenant_id
      JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
-    WHERE l.token_hash = $1`,
+    WHERE i.link_token_hash = $1`,
 )
 const CLAIM = sql(
   'page_claim_link',
-  `UPDATE payment_links l SET claimed_at = $2, session_hash = $3
-    WHERE l.token_hash = $1 AND l.claimed_at IS NULL
-      AND EXISTS (SELECT 1 FROM payment_intents i WHERE i.tenant_id = l.tenant_id AND i.id = l.payment_intent_id AND i.status = 'pending' AND i.expires_at > $2)
-    RETURNING l.payment_intent_id`,
+  `UPDATE payment_intents SET link_claimed_at = $2, link_session_hash = $3
+    WHERE link_token_hash = $1 AND link_claimed_at IS NULL AND status = 'pending' AND expires_at > $2
+    RETURNING id AS payment_intent_id`,
 )
 const START_PROCESSING = sql(
   'intent_start_processing',

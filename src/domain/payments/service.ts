@@ -1,8 +1,9 @@
 /**
  * Payment links and the payment intents behind them.
  *
- * Minting is one statement: it picks the card-processing account, writes the `pending`
- * intent and writes its link, atomically and in one round trip. Only when it writes
+ * Minting is one statement writing one row: it picks the card-processing account and
+ * writes the `pending` intent, whose row also holds its link (the token's hash and, once
+ * the page is opened, the claim), atomically and in one round trip. Only when it writes
  * nothing does a second query find out why (no such user, no fitting account, a pinned
  * account without the currency). The link token is 32 random bytes; only its SHA-256 is
  * kept, and the pay_url is nothing but PUBLIC_BASE_URL/pay/<token>.
@@ -42,15 +43,10 @@ const MINT = sql(
       WHERE e.tenant_id = $1 AND e.user_id = $3 AND e.status = 'approved'
         AND $6::text = ANY (a.currencies) AND ($7::text IS NULL OR a.id = $7)
       ORDER BY ${DEFAULT_ACCOUNT_ORDER} LIMIT 1
-   ), intent AS (
-     INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at)
-     SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9 FROM account
-     RETURNING tenant_id, id, created_at
-   ), link AS (
-     INSERT INTO payment_links (tenant_id, payment_intent_id, token_hash, created_at)
-     SELECT tenant_id, id, $4, created_at FROM intent
    )
-   SELECT id FROM intent`,
+   INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+   SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9, $4 FROM account
+   RETURNING id`,
 )
 
 const WHY_NOT_MINTED = sql(

@@ -1,0 +1,77 @@
+/**
+ * Data migrations keep what a running deployment holds. Each case builds the schema as it
+ * was before the migration in a scratch schema of the test database (PGlite or PostgreSQL),
+ * writes rows the old way, applies the migration's own SQL, and reads the rows back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Db, Queryable } from '../../src/storage/db.js'
+import { knownMigrations } from '../../src/storage/migrate.js'
+import { openTestDb } from '../helpers/app.js'
+
+let db: Db
+beforeAll(async () => {
+  db = await openTestDb()
+})
+afterAll(async () => {
+  await db?.close()
+})
+
+/** Runs `fn` in a transaction whose search_path is a new, empty schema; everything is rolled back. */
+async function inScratchSchema(fn: (tx: Queryable & { exec(sql: string): Promise<void> }) => Promise<void>) {
+  const rollback = new Error('rollback')
+  await db
+    .transaction(async (tx) => {
+      await tx.exec('CREATE SCHEMA scratch_migration; SET LOCAL search_path TO scratch_migration')
+      await fn(tx)
+      throw rollback
+    })
+    .catch((err) => {
+      if (err !== rollback) throw err
+    })
+}
+
+const migration = (version: number) => knownMigrations().find((m) => m.version === version)!
+
+describe('0004: a link moves into its intent row', () => {
+  it('keeps every token hash, claim and session hash, then drops payment_links', async () => {
+    await inScratchSchema(async (tx) => {
+      for (const m of knownMigrations().filter((m) => m.version < 4)) await tx.exec(m.sql)
+      const at = new Date('2026-11-25T12:00:00Z')
+      await tx.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ('ten_a', 'A', '{}', $1)", [at])
+      await tx.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ('ten_a', 'usr_a', $1)", [at])
+      await tx.query("INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, created_at) VALUES ('ten_a', 'cpa_a', 'S', 'sandbox', '{USD}', $1)", [at])
+      for (const id of ['pi_fresh', 'pi_claimed']) {
+        await tx.query(
+          `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at)
+           VALUES ('ten_a', $1, 'usr_a', 'cpa_a', 1250, 'USD', 'pending', $2, $2, $2)`,
+          [id, at],
+        )
+      }
+      await tx.query("INSERT INTO payment_links (tenant_id, payment_intent_id, token_hash, created_at) VALUES ('ten_a', 'pi_fresh', '\\x01'::bytea, $1)", [at])
+      await tx.query(
+        "INSERT INTO payment_links (tenant_id, payment_intent_id, token_hash, claimed_at, session_hash, created_at) VALUES ('ten_a', 'pi_claimed', '\\x02'::bytea, $1, '\\x03'::bytea, $1)",
+        [at],
+      )
+
+      await tx.exec(migration(4).sql)
+
+      const rows = await tx.query<{ id: string; link_token_hash: Uint8Array; link_claimed_at: Date | null; link_session_hash: Uint8Array | null }>(
+        'SELECT id, link_token_hash, link_claimed_at, link_session_hash FROM payment_intents ORDER BY id',
+      )
+      expect(rows.map((r) => ({ ...r, link_token_hash: Buffer.from(r.link_token_hash).toString('hex'), link_session_hash: r.link_session_hash && Buffer.from(r.link_session_hash).toString('hex') }))).toEqual([
+        { id: 'pi_claimed', link_token_hash: '02', link_claimed_at: at, link_session_hash: '03' },
+        { id: 'pi_fresh', link_token_hash: '01', link_claimed_at: null, link_session_hash: null },
+      ])
+      const [gone] = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'scratch_migration' AND table_name = 'payment_links'")
+      expect(gone!.n).toBe(0)
+      // One token, one intent: a second intent with the same hash is refused.
+      await expect(
+        tx.query(
+          `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+           VALUES ('ten_a', 'pi_dup', 'usr_a', 'cpa_a', 1, 'USD', 'pending', $1, $1, $1, '\\x01'::bytea)`,
+          [at],
+        ),
+      ).rejects.toThrow(/duplicate key|unique/i)
+    })
+  })
+})
