@@ -77,9 +77,9 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Servi
   const assets = await pageAssets()
 
   // Every /pay answer carries the page headers; the page route narrows frame-ancestors.
-  app.addHook('onSend', async (request, reply) => {
-    if (!isPayUrl(request.url)) return
-    for (const [k, v] of Object.entries(payHeaders([]))) if (!reply.hasHeader(k)) reply.header(k, v)
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (isPayUrl(request.url)) for (const [k, v] of Object.entries(payHeaders([]))) if (!reply.hasHeader(k)) reply.header(k, v)
+    done(null, payload)
   })
 
   app.get('/pay/assets/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {

@@ -4,9 +4,10 @@
  * secrets (slow on purpose), AES-256-GCM for data kept encrypted at rest, and a
  * timing-safe comparison.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
-export const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest()
+/** SHA-256 in one call (no Hash object: this runs on every mint and page request). */
+export const sha256 = (value: string | Buffer): Buffer => hash('sha256', value, 'buffer')
 
 export const hmacSha256 = (key: Buffer, value: string | Buffer): Buffer => createHmac('sha256', key).update(value).digest()
 
