@@ -149,19 +149,21 @@ async function profiled(bdb: BenchDb, key: string, dir: string, label: string, l
 function recordingDb(db: Db) {
   let tally = new Map<string, { n: number; ms: number }>()
   const label = (s: Statement | string) => (typeof s === 'string' ? s : s.name ?? s.text).replace(/\s+/g, ' ').trim().slice(0, 70)
+  const record = async <T>(stmt: Statement | string, run: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now()
+    try {
+      return await run()
+    } finally {
+      const k = label(stmt)
+      const e = tally.get(k) ?? { n: 0, ms: 0 }
+      e.n++
+      e.ms += performance.now() - t0
+      tally.set(k, e)
+    }
+  }
   const timed = (q: Queryable): Queryable => ({
-    async query(stmt, params) {
-      const t0 = performance.now()
-      try {
-        return await q.query(stmt, params)
-      } finally {
-        const k = label(stmt)
-        const e = tally.get(k) ?? { n: 0, ms: 0 }
-        e.n++
-        e.ms += performance.now() - t0
-        tally.set(k, e)
-      }
-    },
+    query: (stmt, params) => record(stmt, () => q.query(stmt, params)),
+    run: (stmt, params) => record(stmt, () => q.run(stmt, params)),
     exec: (s) => q.exec(s),
   })
   const wrapped: Db = {

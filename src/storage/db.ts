@@ -17,6 +17,12 @@ export interface Statement {
 /** Something that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
   query<R = Record<string, unknown>>(stmt: Statement | string, params?: unknown[]): Promise<R[]>
+  /**
+   * Runs a statement that returns no rows and answers how many rows it inserted, updated or
+   * deleted: a write whose only answer is "did it happen" skips a RETURNING row, which `pg`
+   * would describe and parse on every execution.
+   */
+  run(stmt: Statement | string, params?: unknown[]): Promise<number>
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>
 }
@@ -41,14 +47,14 @@ export function postgresDb(connectionString: string, opts: { max?: number } = {}
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries in flight see their own error.
   })
-  const run = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params: unknown[] = []) => {
-    const config = typeof stmt === 'string' || !stmt.name ? { text: textOf(stmt), values: params } : { name: stmt.name, text: stmt.text, values: params }
-    const res = await client.query(config)
-    return res.rows
-  }
+  const send = (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params: unknown[] = []) =>
+    client.query(typeof stmt === 'string' || !stmt.name ? { text: textOf(stmt), values: params } : { name: stmt.name, text: stmt.text, values: params })
+  const run = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params?: unknown[]) => (await send(client, stmt, params)).rows
+  const count = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params?: unknown[]) => (await send(client, stmt, params)).rowCount ?? 0
   return {
     kind: 'postgres',
     query: (stmt, params) => run(pool, stmt, params) as Promise<never[]>,
+    run: (stmt, params) => count(pool, stmt, params),
     exec: async (script) => void (await pool.query(script)),
     async transaction(fn) {
       const client = await pool.connect()
@@ -56,6 +62,7 @@ export function postgresDb(connectionString: string, opts: { max?: number } = {}
         await client.query('BEGIN')
         const result = await fn({
           query: (stmt, params) => run(client, stmt, params) as Promise<never[]>,
+          run: (stmt, params) => count(client, stmt, params),
           exec: async (script) => void (await client.query(script)),
         })
         await client.query('COMMIT')
@@ -77,13 +84,19 @@ export function pgliteDb(pglite: PGlite, onClose?: () => Promise<void> | void): 
     const res = await q.query(textOf(stmt), params)
     return res.rows
   }
+  const count = async (q: PGlite | Transaction, stmt: Statement | string, params: unknown[] = []) => (await q.query(textOf(stmt), params)).affectedRows ?? 0
   return {
     kind: 'pglite',
     query: (stmt, params) => on(pglite, stmt, params) as Promise<never[]>,
+    run: (stmt, params) => count(pglite, stmt, params),
     exec: async (script) => void (await pglite.exec(script)),
     transaction: (fn) =>
       pglite.transaction((tx) =>
-        fn({ query: (stmt, params) => on(tx, stmt, params) as Promise<never[]>, exec: async (script) => void (await tx.exec(script)) }),
+        fn({
+          query: (stmt, params) => on(tx, stmt, params) as Promise<never[]>,
+          run: (stmt, params) => count(tx, stmt, params),
+          exec: async (script) => void (await tx.exec(script)),
+        }),
       ),
     async close() {
       await pglite.close()

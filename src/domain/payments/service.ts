@@ -45,8 +45,7 @@ const MINT = sql(
       ORDER BY ${DEFAULT_ACCOUNT_ORDER} LIMIT 1
    )
    INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
-   SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9, $4 FROM account
-   RETURNING id`,
+   SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9, $4 FROM account`,
 )
 
 const WHY_NOT_MINTED = sql(
@@ -90,10 +89,11 @@ export class PaymentService {
     const id = newId('paymentIntent')
     const token = randomToken(32)
     const now = this.clock.now()
-    const expiresAt = new Date(now.getTime() + this.options.linkTtlSeconds * 1000)
+    const expiresAt = new Date(now.getTime() + this.options.linkTtlSeconds * 1000).toISOString()
     const pinned = input.card_processing_id ?? null
-    const rows = await q.query(MINT, [tenantId, id, input.user_id, sha256(token), amountMinor, currency, pinned, expiresAt, now])
-    if (rows.length === 0) {
+    // Times go to the database as UTC ISO text: `pg` formats a Date by hand in local time.
+    const written = await q.run(MINT, [tenantId, id, input.user_id, sha256(token), amountMinor, currency, pinned, expiresAt, now.toISOString()])
+    if (written === 0) {
       const [why] = await q.query<{ user_ok: boolean; pinned_approved: boolean }>(WHY_NOT_MINTED, [tenantId, input.user_id, pinned])
       if (!why?.user_ok) throw new AppError('not_found', 'No such user.', [{ field: 'user_id', issue: 'is not a user of yours' }])
       if (pinned && why.pinned_approved) {
@@ -107,7 +107,7 @@ export class PaymentService {
         [pinned ? { field: 'card_processing_id', issue: 'is not approved for this user' } : { field: 'user_id', issue: `has no approved card-processing account for ${currency}` }],
       )
     }
-    return { payment_intent_id: id, pay_url: `${this.options.publicBaseUrl}/pay/${token}`, expires_at: expiresAt.toISOString() }
+    return { payment_intent_id: id, pay_url: `${this.options.publicBaseUrl}/pay/${token}`, expires_at: expiresAt }
   }
 
   async get(tenantId: TenantId, id: string): Promise<PaymentIntent> {
