@@ -100,6 +100,11 @@ export class SigningKeys {
     return { kid: k.kid, privateKey: k.privateKey }
   }
 
+  /** The public key for `kid` among the keys loaded now; no reload. */
+  loadedPublicKey(kid: string): CryptoKey | undefined {
+    return this.keys.find((k) => k.kid === kid)?.publicKey
+  }
+
   /** The public key for `kid`, reloading at most once a second when it is unknown. */
   async publicKey(kid: string | undefined): Promise<CryptoKey | undefined> {
     const find = () => this.keys.find((k) => k.kid === kid)?.publicKey

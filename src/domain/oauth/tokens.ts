@@ -16,7 +16,7 @@
  * still being one that verifies (a reload or rotation makes new key objects, so old
  * entries miss), and the client's standing (revocation, as above).
  */
-import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose'
+import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors, type CryptoKey } from 'jose'
 import type { Db } from '../../storage/db.js'
 import { sql } from '../../storage/db.js'
 import type { Clock } from '../shared/clock.js'
@@ -28,9 +28,10 @@ import { ADMIN_SCOPE, type Scope } from './scopes.js'
 
 /** Who is calling, as proven by a verified access token. */
 export interface Principal {
-  clientId: ClientId
-  tenantId: TenantId | null
-  scopes: Set<string>
+  readonly clientId: ClientId
+  readonly tenantId: TenantId | null
+  /** The token's scopes. The principal of a token is shared by all its requests: never change it. */
+  readonly scopes: ReadonlySet<string>
 }
 
 /** An RFC 6749 §5.2 error. */
@@ -60,11 +61,13 @@ export interface TokenServiceOptions {
   ttlSeconds: number
 }
 
-/** A token that passed the signature and fixed-claim checks, with what must be re-checked on each use. */
+/** A token that passed the signature and fixed-claim checks: what must be re-checked on each use, and who it proves. */
 interface VerifiedToken {
   kid: string
   key: CryptoKey
-  payload: JWTPayload
+  exp: unknown
+  nbf: unknown
+  principal: Principal
 }
 
 /** How many verified tokens are remembered; the oldest is forgotten first. */
@@ -154,24 +157,22 @@ export class TokenService {
   /** Verifies a bearer token; undefined when it is not one we accept. */
   async verify(token: string): Promise<Principal | undefined> {
     try {
-      const payload = (await this.cachedPayload(token)) ?? (await this.verifySignedToken(token))
-      if (!payload) return undefined
-      if (typeof payload.client_id !== 'string' || payload.sub !== payload.client_id || typeof payload.scope !== 'string') return undefined
-      const client = await this.activeClient(payload.client_id)
-      if (!client || (client.tenantId ?? undefined) !== (payload.tenant_id ?? undefined)) return undefined
-      return {
-        clientId: payload.client_id as ClientId,
-        tenantId: (client.tenantId as TenantId | null) ?? null,
-        scopes: new Set(payload.scope.split(' ')),
-      }
+      const entry = this.cached(token) ?? (await this.verifySignedToken(token))
+      if (!entry) return undefined
+      const client = await this.activeClient(entry.principal.clientId)
+      if (!client || client.tenantId !== entry.principal.tenantId) return undefined
+      return entry.principal
     } catch (err) {
       if (err instanceof joseErrors.JOSEError || err instanceof TypeError || err instanceof SyntaxError) return undefined
       throw err
     }
   }
 
-  /** The full check: signature (pinned algorithm), issuer, audience, type, required claims and times. Remembers a success. */
-  private async verifySignedToken(token: string): Promise<JWTPayload | undefined> {
+  /**
+   * The full check: signature (pinned algorithm), issuer, audience, type, required claims,
+   * their shapes and times. Remembers a success with the principal it proves.
+   */
+  private async verifySignedToken(token: string): Promise<VerifiedToken | undefined> {
     const { kid } = decodeProtectedHeader(token)
     if (!kid) return undefined
     const key = await this.keys.publicKey(kid)
@@ -184,26 +185,34 @@ export class TokenService {
       currentDate: this.clock.now(),
       requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti', 'scope'],
     })
+    if (typeof payload.client_id !== 'string' || payload.sub !== payload.client_id || typeof payload.scope !== 'string') return undefined
+    if (payload.tenant_id !== undefined && typeof payload.tenant_id !== 'string') return undefined
+    const principal: Principal = Object.freeze({
+      clientId: payload.client_id as ClientId,
+      tenantId: (payload.tenant_id as TenantId | undefined) ?? null,
+      scopes: new Set(payload.scope.split(' ')),
+    })
+    const entry = { kid, key, exp: payload.exp, nbf: payload.nbf, principal }
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!)
-    this.verified.set(token, { kid, key, payload })
-    return payload
+    this.verified.set(token, entry)
+    return entry
   }
 
   /**
-   * The payload of a token that passed `verifySignedToken` before, if it still holds now:
-   * not expired, not before its `nbf` (jose's rules, no tolerance), and its key still one
-   * that verifies. Undefined sends the token through the full check again.
+   * A token that passed `verifySignedToken` before, if it still holds now: not expired, not
+   * before its `nbf` (jose's rules, no tolerance), and its key still the loaded one for its
+   * `kid`. Undefined sends the token through the full check again.
    */
-  private async cachedPayload(token: string): Promise<JWTPayload | undefined> {
+  private cached(token: string): VerifiedToken | undefined {
     const hit = this.verified.get(token)
     if (!hit) return undefined
     const now = Math.floor(this.clock.now().getTime() / 1000)
-    const { exp, nbf } = hit.payload
-    if (typeof exp !== 'number' || exp <= now || (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) || (await this.keys.publicKey(hit.kid)) !== hit.key) {
+    const { exp, nbf } = hit
+    if (typeof exp !== 'number' || exp <= now || (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) || this.keys.loadedPublicKey(hit.kid) !== hit.key) {
       this.verified.delete(token)
       return undefined
     }
-    return hit.payload
+    return hit
   }
 }
 

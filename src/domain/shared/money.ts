@@ -76,7 +76,8 @@ export function parseAmount(input: unknown, currency: CurrencyCode): { ok: true;
   const shift = dec.exponent + scale
   if (shift < 0) return { ok: false, problem: 'too_many_decimals' }
   if (dec.digits.length + shift > 15) return { ok: false, problem: 'too_large' }
-  const amountMinor = Number(BigInt(dec.digits) * 10n ** BigInt(shift))
+  // At most 15 digits: the digits, the power of ten and their product are all exact doubles.
+  const amountMinor = Number(dec.digits) * 10 ** shift
   if (amountMinor > MAX_AMOUNT_MINOR) return { ok: false, problem: 'too_large' }
   return { ok: true, amountMinor }
 }

@@ -13,28 +13,35 @@ const BLOCK_SIZE = 4096
 const block = Buffer.alloc(BLOCK_SIZE)
 let offset = BLOCK_SIZE
 
-function take(n: number): Buffer {
-  if (n > 256) return randomBytes(n)
+/** Makes sure the block holds `n` unused bytes and returns where they start; the caller reads them, then `wipe`s them. */
+function reserve(n: number): number {
   if (offset + n > BLOCK_SIZE) {
     randomFillSync(block)
     offset = 0
   }
-  const out = Buffer.alloc(n)
-  block.copy(out, 0, offset, offset + n)
-  block.fill(0, offset, offset + n)
+  const at = offset
   offset += n
-  return out
+  return at
 }
+const wipe = (at: number, n: number) => void block.fill(0, at, at + n)
 
 /** `n` random characters of Crockford base32 (5 bits each). */
 export function randomBase32(n: number): string {
-  const bytes = take(n)
+  if (n > 256) return Array.from(randomBytes(n), (b) => ALPHABET[b & 31]).join('')
+  const at = reserve(n)
   let out = ''
-  for (let i = 0; i < n; i++) out += ALPHABET[bytes[i]! & 31]
+  for (let i = 0; i < n; i++) out += ALPHABET[block[at + i]! & 31]
+  wipe(at, n)
   return out
 }
 
 /** `n` random bytes as base64url. */
-export const randomToken = (n = 32): string => take(n).toString('base64url')
+export function randomToken(n = 32): string {
+  if (n > 256) return randomBytes(n).toString('base64url')
+  const at = reserve(n)
+  const out = block.toString('base64url', at, at + n)
+  wipe(at, n)
+  return out
+}
 
 export { randomBytes }

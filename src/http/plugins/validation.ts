@@ -20,23 +20,37 @@ const textAjv = make(true)
 /** A UTF-16 surrogate without its pair: not Unicode text, and the embedded database cannot encode it (a 500 otherwise). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/** Either character class that needs a closer look: NUL, or any surrogate (most strings have neither). */
+const SUSPECT = /[\u0000\ud800-\udfff]/
+
 /** Where `data` holds a string PostgreSQL cannot store (a 500 otherwise): with a NUL character, or a lone surrogate. */
-const nulPaths = (data: unknown, path = ''): Array<{ path: string; message: string }> => {
+function nulPaths(data: unknown, path = '', out: Array<{ path: string; message: string }> = []): Array<{ path: string; message: string }> {
   if (typeof data === 'string') {
-    if (data.includes('\u0000')) return [{ path, message: 'must not contain the NUL character' }]
-    return LONE_SURROGATE.test(data) ? [{ path, message: 'must be valid Unicode (no lone surrogate)' }] : []
+    if (!SUSPECT.test(data)) return out
+    if (data.includes('\u0000')) out.push({ path, message: 'must not contain the NUL character' })
+    else if (LONE_SURROGATE.test(data)) out.push({ path, message: 'must be valid Unicode (no lone surrogate)' })
+  } else if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) nulPaths(data[i], `${path}/${i}`, out)
+  } else if (data !== null && typeof data === 'object') {
+    for (const k in data) if (Object.hasOwn(data, k)) nulPaths((data as Record<string, unknown>)[k], `${path}/${k}`, out)
   }
-  if (data === null || typeof data !== 'object') return []
-  return Object.entries(data).flatMap(([k, v]) => nulPaths(v, `${path}/${k}`))
+  return out
 }
+
+const NO_ERRORS: ErrorObject[] = []
 
 export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
   const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
   const checked = (data: unknown) => {
     const valid = validate(data) as boolean
-    const nul = nulPaths(data).map(({ path: instancePath, message }) => ({ instancePath, schemaPath: '', keyword: 'nul', params: {}, message }))
-    checked.errors = valid && nul.length === 0 ? null : ([...(valid ? [] : validate.errors ?? []), ...nul] as ErrorObject[])
-    return valid && nul.length === 0
+    const nul = nulPaths(data)
+    if (valid && nul.length === 0) {
+      checked.errors = null
+      return true
+    }
+    const nulErrors = nul.map(({ path: instancePath, message }) => ({ instancePath, schemaPath: '', keyword: 'nul', params: {}, message }))
+    checked.errors = [...(valid ? NO_ERRORS : validate.errors ?? NO_ERRORS), ...nulErrors] as ErrorObject[]
+    return false
   }
   checked.errors = null as ErrorObject[] | null
   return checked
