@@ -59,8 +59,13 @@ export class SandboxProcessor implements CardProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   async charge(input: ChargeInput): Promise<ChargeResult> {
-    const [prior] = await this.deps.db.query<ChargeRow>(GET_CHARGE, [input.idempotencyKey])
-    if (prior) return resultOf(prior) // charged before, or voided: never a second charge
+    // A key charged before (or voided) is never charged again: the insert below does nothing
+    // on a known key and the charge on record is the answer. Only a charge that would vault
+    // the card looks first, so that a retry does not leave a second vault entry behind.
+    if (input.saveCard) {
+      const [prior] = await this.deps.db.query<ChargeRow>(GET_CHARGE, [input.idempotencyKey])
+      if (prior) return resultOf(prior)
+    }
     let card: CardDetails
     let behaviour: Behaviour
     if (input.savedToken) {
@@ -103,7 +108,7 @@ export class SandboxProcessor implements CardProcessor {
       JSON.stringify(behaviour),
       now,
     ])
-    // A concurrent call with the same key got there first: its charge is the charge.
+    // The key was charged (or voided) before, or a concurrent call got there first: that charge is the charge.
     const row = rows[0] ?? (await this.deps.db.query<ChargeRow>(GET_CHARGE, [input.idempotencyKey]))[0]!
     return resultOf(row)
   }
