@@ -5,7 +5,11 @@
  * The newest unretired key signs; every key created in the last `ACCESS_TOKEN_TTL` after
  * its retirement still verifies (the JWKS shows current and previous). A process that
  * sees a token with a kid it does not know reloads the keys once, so a key made by a
- * sibling process is picked up without a restart.
+ * sibling process is picked up without a restart. Every process also re-reads the keys
+ * once KEY_REFRESH_MS (clock time) has passed since its last read — before it signs, when
+ * it serves the JWKS, and in the background while it verifies — so that after a rotation
+ * made elsewhere (`paylink keys rotate`, another process) it signs with the new key within
+ * a minute, and stops accepting a key two rotations old.
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import type { Db } from '../../storage/db.js'
@@ -14,6 +18,9 @@ import type { Sealer } from '../shared/crypto.js'
 import { newId } from '../shared/ids.js'
 
 export const SIGNING_ALG = 'ES256'
+
+/** How old (clock time) a process's copy of the keys may get before it reads them again. */
+export const KEY_REFRESH_MS = 60_000
 
 interface LoadedKey {
   kid: string
@@ -28,6 +35,9 @@ const KEY_LOCK = 7_351_942_002
 export class SigningKeys {
   private keys: LoadedKey[] = []
   private lastReload = 0
+  /** Clock time of the last read (successful or not) of the keys. */
+  private readAt = 0
+  private refreshing: Promise<void> | undefined
 
   constructor(
     private readonly db: Db,
@@ -70,11 +80,18 @@ export class SigningKeys {
     )
     const keys: LoadedKey[] = []
     for (const [i, row] of rows.entries()) {
+      // A kid's key never changes: a key loaded before is kept as it is (the same objects, so
+      // tokens verified with it stay remembered), unless it now signs and lacks its private half.
+      const prior = this.keys.find((k) => k.kid === row.kid)
+      if (prior && (i > 0 || prior.privateKey)) {
+        keys.push(prior)
+        continue
+      }
       const publicJwk = typeof row.public_jwk === 'string' ? (JSON.parse(row.public_jwk) as JWK) : row.public_jwk
       const key: LoadedKey = {
         kid: row.kid,
         publicJwk,
-        publicKey: (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey,
+        publicKey: prior?.publicKey ?? ((await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey),
         createdAt: new Date(row.created_at),
       }
       if (i === 0) {
@@ -91,6 +108,24 @@ export class SigningKeys {
     }
     this.keys = keys
     this.lastReload = Date.now()
+    this.readAt = this.clock.now().getTime()
+  }
+
+  /**
+   * Re-reads the keys when the last read is KEY_REFRESH_MS old (one read at a time). A
+   * failed read keeps the keys as they are and is tried again an interval later.
+   */
+  refreshIfStale(): Promise<void> {
+    const now = this.clock.now().getTime()
+    if (now - this.readAt < KEY_REFRESH_MS) return Promise.resolve()
+    this.refreshing ??= this.reload()
+      .catch(() => {
+        this.readAt = now
+      })
+      .finally(() => {
+        this.refreshing = undefined
+      })
+    return this.refreshing
   }
 
   /** The key that signs new tokens. */

@@ -138,6 +138,7 @@ export class TokenService {
       if (asked.length === 0 || extra.length) throw new OAuthError('invalid_scope', `The client may not have: ${extra.join(' ') || '(empty scope)'}.`)
       scopes = [...new Set(asked)]
     }
+    await this.keys.refreshIfStale()
     const now = Math.floor(this.clock.now().getTime() / 1000)
     const { kid, privateKey } = this.keys.current()
     const claims: Record<string, unknown> = { client_id: client.id, scope: scopes.join(' ') }
@@ -156,6 +157,8 @@ export class TokenService {
 
   /** Verifies a bearer token; undefined when it is not one we accept. */
   async verify(token: string): Promise<Principal | undefined> {
+    // In the background: verification never waits for it (refreshIfStale does not throw).
+    void this.keys.refreshIfStale()
     try {
       const entry = this.cached(token) ?? (await this.verifySignedToken(token))
       if (!entry) return undefined

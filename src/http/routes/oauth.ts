@@ -107,6 +107,9 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
   app.get(
     '/.well-known/jwks.json',
     { schema: { operationId: 'getJwks', summary: 'Public keys that sign access tokens (current and previous)', tags: ['oauth'] } },
-    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(keys.jwks()),
+    async (_request, reply) => {
+      await keys.refreshIfStale()
+      return reply.header('cache-control', 'public, max-age=300').send(keys.jwks())
+    },
   )
 }
