@@ -31,6 +31,7 @@ import { WebhookService } from './domain/webhooks/service.js'
 import { Lifecycle } from './domain/payments/lifecycle.js'
 import { DeliveryWorker } from './outbox/worker.js'
 import { BackgroundRunner } from './outbox/runner.js'
+import { OUTBOX_CHANNEL, OutboxNotifier } from './outbox/notify.js'
 import { writeOutcomeEvent } from './outbox/writer.js'
 import { Metrics } from './observability/metrics.js'
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
@@ -81,11 +82,13 @@ export interface Services {
   webhooks: WebhookService
   lifecycle: Lifecycle
   deliveryWorker: DeliveryWorker
-  /** Webhook delivery, link expiry and payment recovery; started by main for ROLE all/worker. */
+  /** Webhook delivery, link expiry and payment recovery; started by `startWorker` (main, for ROLE all/worker). */
   background: BackgroundRunner
+  /** Starts `background`, and on PostgreSQL listens for other processes' new deliveries; stopped by `close`. */
+  startWorker(): Promise<void>
   metrics: Metrics
   limiter: RateLimiter
-  /** Closes what the services hold open (Redis). The database is the caller's. */
+  /** Closes what the services hold open (Redis, the listening connection). The database is the caller's. */
   close(): Promise<void>
 }
 
@@ -106,7 +109,12 @@ export async function buildServices(
     (rule) => metrics.rateLimited.inc({ rule }),
   )
   let background: BackgroundRunner | undefined
-  const wake = () => background?.wake()
+  // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
+  const notifier = db.listen ? new OutboxNotifier(db, (err) => deps.onBackgroundError?.(err)) : undefined
+  const wake = () => {
+    background?.wake()
+    notifier?.poke()
+  }
   // A final outcome writes its webhook event in the same transaction (the outbox).
   const onFinal: OnFinal = async (tx, intent) => {
     await writeOutcomeEvent(tx, intent, clock.now())
@@ -126,7 +134,18 @@ export async function buildServices(
       if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
     },
   })
-  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err))
+  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err), config.workerPollSeconds * 1000)
+  const runner = background
+  let unlisten: (() => Promise<void>) | undefined
+  const startWorker = async () => {
+    runner.start()
+    try {
+      unlisten = await db.listen?.(OUTBOX_CHANNEL, () => runner.wake())
+    } catch (err) {
+      // Polling still finds every delivery; only the instant wake-up is missing.
+      deps.onBackgroundError?.(err)
+    }
+  }
   return {
     config,
     db,
@@ -140,10 +159,15 @@ export async function buildServices(
     webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
     lifecycle,
     deliveryWorker,
-    background,
+    background: runner,
     metrics,
     limiter,
-    close: () => limiter.close(),
+    startWorker,
+    close: async () => {
+      notifier?.stop()
+      await unlisten?.()
+      await limiter.close()
+    },
     tenants: new TenantService(db, clock, tokens, sealer),
     cardProcessing: new CardProcessingService(db, clock),
     users: new UserService(db, clock),

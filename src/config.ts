@@ -27,6 +27,8 @@ export interface Config {
   rateLimitMultiplier: number
   /** How long a payment may stay `processing` before recovery asks the processor. */
   processingRecoverySeconds: number
+  /** How often a worker looks for due work when nothing wakes it (new webhooks wake it at once on PostgreSQL). */
+  workerPollSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const linkTtlSeconds = int('LINK_TTL_SECONDS', 600, 30, 86_400)
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400)
   const processingRecoverySeconds = int('PROCESSING_RECOVERY_SECONDS', 120, 1, 86_400)
+  const workerPollSeconds = int('WORKER_POLL_SECONDS', 1, 1, 3600)
 
   let publicBaseUrl = env.PUBLIC_BASE_URL || `http://localhost:${port}`
   try {
@@ -117,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateWebhookUrls: allow === 'true',
     rateLimitMultiplier,
     processingRecoverySeconds,
+    workerPollSeconds,
   }
 }
 

@@ -60,7 +60,7 @@ export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean }
       await app.ready()
       logger.info({ role: config.role }, 'paylink worker started')
     }
-    if (config.role !== 'api') services.background.start()
+    if (config.role !== 'api') await services.startWorker()
     if (demo) {
       // The demo is a convenience: if it cannot start (its port is taken), paylink runs on without it.
       try {

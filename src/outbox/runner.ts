@@ -1,7 +1,8 @@
 /**
  * The background loop of a `ROLE=all` or `ROLE=worker` process: deliver due webhooks,
- * expire due links, recover stuck payments. It polls every second, can be woken early
- * when this process has just queued something, and goes on at once while a backlog lasts.
+ * expire due links, recover stuck payments. It polls every WORKER_POLL_SECONDS (1), is woken
+ * early when this process or (through NOTIFY, see notify.ts) another has just queued
+ * something, and goes on at once while a backlog lasts.
  * `stop()` stops claiming and waits for deliveries in flight to be recorded.
  */
 import type { DeliveryWorker } from './worker.js'
@@ -11,6 +12,8 @@ export class BackgroundRunner {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private stopped = true
+  /** Woken during a pass: what woke it may have committed after the pass looked. */
+  private wanted = false
 
   constructor(
     private readonly worker: DeliveryWorker,
@@ -31,9 +34,11 @@ export class BackgroundRunner {
     this.schedule(0)
   }
 
-  /** Runs a pass soon (something was just queued). */
+  /** Runs a pass soon (something was just queued); during a pass, another one right after it. */
   wake() {
-    if (!this.stopped && !this.running) this.schedule(50)
+    if (this.stopped) return
+    if (this.running) this.wanted = true
+    else this.schedule(50)
   }
 
   private schedule(ms: number) {
@@ -44,8 +49,10 @@ export class BackgroundRunner {
         .catch(this.onError)
         .finally(() => {
           this.running = undefined
-          // A pass that stopped at its batch limit with a backlog goes on at once; otherwise the next poll.
-          if (!this.stopped) this.schedule(this.worker.backlogged ? 0 : this.intervalMs)
+          // A pass that stopped at its batch limit with a backlog, or was woken meanwhile, goes on at once; otherwise the next poll.
+          const again = this.worker.backlogged || this.wanted
+          this.wanted = false
+          if (!this.stopped) this.schedule(again ? 0 : this.intervalMs)
         })
     }, ms)
     this.timer.unref()

@@ -31,6 +31,13 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   /** Runs `fn` in one transaction: commit when it resolves, roll back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * PostgreSQL only: calls `onNotify` for every NOTIFY on `channel`, on a connection of its
+   * own (reconnected a second after it is lost, with one call then for what was missed).
+   * Resolves, once listening, to a function that stops it. The embedded database is one
+   * process and has nobody to hear from.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -74,7 +81,49 @@ export function postgresDb(connectionString: string, opts: { max?: number } = {}
         client.release()
       }
     },
+    listen: (channel, onNotify) => listenOn(connectionString, channel, onNotify),
     close: () => pool.end(),
+  }
+}
+
+async function listenOn(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`)
+  let stopped = false
+  let client: pg.Client | undefined
+  let retry: NodeJS.Timeout | undefined
+  const connect = async () => {
+    const c = new pg.Client({ connectionString })
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify()
+    })
+    c.on('error', () => {
+      // Lost: 'end' follows and reconnects.
+    })
+    c.on('end', () => {
+      if (client === c) client = undefined
+      if (!stopped) again()
+    })
+    await c.connect()
+    await c.query(`LISTEN ${channel}`)
+    if (stopped) return void (await c.end().catch(() => {}))
+    client = c
+  }
+  const again = () => {
+    clearTimeout(retry)
+    retry = setTimeout(() => {
+      connect()
+        .then(() => onNotify()) // whatever was notified while nobody listened
+        .catch(() => {
+          if (!stopped && !client) again()
+        })
+    }, 1000)
+    retry.unref()
+  }
+  await connect()
+  return async () => {
+    stopped = true
+    clearTimeout(retry)
+    await client?.end().catch(() => {})
   }
 }
 

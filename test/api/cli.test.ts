@@ -26,7 +26,7 @@ const TENANT_SCOPES = ['payments:write', 'payments:read', 'users:write', 'users:
 /** Settings the CLI and server read; the tests set the ones they mean, nothing leaks in. */
 const CONFIG_VARS = [
   'PORT', 'HOST', 'PUBLIC_BASE_URL', 'DATABASE_URL', 'DATA_DIR', 'LINK_TTL_SECONDS', 'ACCESS_TOKEN_TTL_SECONDS',
-  'DATA_ENCRYPTION_KEY', 'REDIS_URL', 'ROLE', 'LOG_LEVEL', 'NODE_ENV', 'ALLOW_PRIVATE_WEBHOOK_URLS',
+  'DATA_ENCRYPTION_KEY', 'REDIS_URL', 'ROLE', 'LOG_LEVEL', 'NODE_ENV', 'ALLOW_PRIVATE_WEBHOOK_URLS', 'WORKER_POLL_SECONDS',
 ]
 
 const children = new Set<ChildProcess>()

@@ -20,8 +20,9 @@ import { setupPayer, usingPostgres, type TestServer } from '../helpers/app.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
+import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
 import { startReceiver, type Receiver } from './receiver.js'
-import { startWebhookServer, tenantApi, type Harness } from './support.js'
+import { pay, startWebhookServer, tenantApi, type Harness } from './support.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = randomBytes(32)
@@ -49,7 +50,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 }
 
 /** Starts `paylink serve` with ROLE=worker on the file's database; resolves once it runs. */
-async function startWorker(name: string): Promise<Worker> {
+async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
   const child = spawn(process.execPath, ['bin/paylink.mjs', 'serve'], {
     cwd: ROOT,
     env: {
@@ -62,6 +63,7 @@ async function startWorker(name: string): Promise<Worker> {
       DATA_ENCRYPTION_KEY: KEY.toString('base64'),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -230,6 +232,44 @@ describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
       const counts = countBy(hooks.received.map((d) => d.id))
       expect([...counts.keys()].sort()).toEqual(events) // nothing lost
       for (const [id, n] of counts) expect(n, id).toBe(inFlight.has(id) ? 2 : 1) // only the killed batch is sent again, with its webhook-id
+      expect(hooks.received.every((d) => d.verified)).toBe(true)
+    })
+  })
+  describe('a payment committed by an API process wakes a worker process at once (LISTEN/NOTIFY)', () => {
+    it('delivers within seconds although the worker polls once an hour, also after its listening connection was cut', { timeout: 120_000 }, async () => {
+      // Only this worker runs: the others would find the deliveries at their next (1 s) poll.
+      for (const w of workers.splice(0)) {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) continue
+        w.child.kill('SIGTERM')
+        expect(await w.exited).toBe(0)
+      }
+      const hooks = await startReceiver()
+      receivers.push(hooks)
+      const payer = await setupPayer(server)
+      const api = tenantApi(server, payer.tenant)
+      const ep = await api.post('/v1/platform/webhook-endpoints', { url: hooks.url })
+      expect(ep.status).toBe(201)
+      hooks.secrets.push(ep.body.data.secret)
+      // Its first pass runs at start; the next poll would be an hour later: only a notice can wake it.
+      await startWorker('worker-4 (hourly poll)', { WORKER_POLL_SECONDS: '3600' })
+      await new Promise((r) => setTimeout(r, 300))
+
+      // The test's server is the API process: confirming commits the outcome and pokes the workers.
+      const first = await pay(server, { api, userId: payer.userId })
+      expect(first.answer.status).toBe('succeeded')
+      await until('the webhook of the first payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === first.intentId), 10_000)
+
+      // The worker's listening connection is cut (a restart of PostgreSQL, a network blip): it comes back.
+      const cut = await server.db.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ${OUTBOX_CHANNEL}'`,
+      )
+      expect(cut.map((r) => r.ok)).toEqual([true])
+      await until('the worker listens again', async () => {
+        const [row] = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ${OUTBOX_CHANNEL}'`)
+        return row!.n === 1
+      }, 10_000)
+      const second = await pay(server, { api, userId: payer.userId })
+      await until('the webhook of the second payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === second.intentId), 10_000)
       expect(hooks.received.every((d) => d.verified)).toBe(true)
     })
   })
