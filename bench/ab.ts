@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { ROOT, cannon, cpuMeter, createBenchDb, insertBacklog, log, seed, sleep, startPaylink, startReceiver, stopAllChildren, summarize, type BenchDb, type LoadResult } from './lib.js'
+import { ROOT, SANDBOX_CARD, cannon, cpuMeter, createBenchDb, insertBacklog, loadPages, log, seed, sleep, startPaylink, startReceiver, stopAllChildren, summarize, type BenchDb, type LoadResult } from './lib.js'
 
 const FILES = (process.env.AB_FILES ?? '').split(',').filter(Boolean)
 const REV = process.env.AB_REV ?? 'HEAD'
@@ -27,7 +27,6 @@ const SECONDS = Number(process.env.AB_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.AB_CONNECTIONS ?? 50)
 const ONLY = new Set((process.env.AB_ONLY ?? 'mint,page,confirm,webhooks').split(','))
 const BACKLOG = Number(process.env.AB_BACKLOG ?? 2000)
-const CARD = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
 
 if (FILES.length === 0 && !process.env.AB_BEFORE_DIR) {
   process.stderr.write('AB_FILES=src/a.ts,src/b.ts: the files to take from AB_REV for "before"\n')
@@ -134,31 +133,13 @@ try {
       amount: (2 * ROUNDS * SECONDS + 2) * 700,
       requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && tokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
     })
-    const sessions: { token: string; session: string }[] = []
-    await cannon({
-      title: 'pre-load',
-      url: after.baseUrl,
-      connections: 20,
-      amount: tokens.length - 40,
-      requests: [
-        {
-          method: 'GET',
-          path: '/pay/x',
-          headers: { 'sec-fetch-dest': 'iframe' },
-          setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => ((ctx.token = tokens.pop()), { ...req, path: `/pay/${ctx.token}` }),
-          onResponse: (st: number, b: string, ctx: Record<string, unknown>) => {
-            const m = st === 200 ? /data-session="([^"]+)"/.exec(b) : null
-            if (m) sessions.push({ token: ctx.token as string, session: m[1]! })
-          },
-        },
-      ],
-    })
+    const sessions = await loadPages(after.baseUrl, tokens, tokens.length - 40)
     log(`${sessions.length} loaded links`)
     const confirmReq = {
       method: 'POST',
       path: '/pay/x/confirm',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ card: CARD }),
+      body: JSON.stringify({ card: SANDBOX_CARD }),
       setupRequest: (req: Record<string, unknown>) => {
         const n = sessions.pop()
         if (!n) return { ...req, path: '/pay/ran-out/confirm' }

@@ -293,6 +293,42 @@ export function cannon(opts: CannonOptions, onStart?: (inst: { stop(): void }) =
   })
 }
 
+/** The sandbox's documented succeeding test card (SPEC "Sandbox test cards"), as the page sends it. */
+export const SANDBOX_CARD = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
+
+/** A page loaded in a frame: its link token and the page-session secret a confirm needs. */
+export interface LoadedPage {
+  token: string
+  session: string
+}
+
+/**
+ * Loads `amount` of the link `tokens` (taken from the end) as framed pages, 20 at a time,
+ * and returns each page's token and session secret, ready to confirm.
+ */
+export async function loadPages(url: string, tokens: string[], amount: number): Promise<LoadedPage[]> {
+  const pages: LoadedPage[] = []
+  await cannon({
+    title: 'pre-load',
+    url,
+    connections: 20,
+    amount,
+    requests: [
+      {
+        method: 'GET',
+        path: '/pay/x',
+        headers: { 'sec-fetch-dest': 'iframe' },
+        setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => ((ctx.token = tokens.pop()), { ...req, path: `/pay/${ctx.token}` }),
+        onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
+          const m = status === 200 ? /data-session="([^"]+)"/.exec(body) : null
+          if (m) pages.push({ token: ctx.token as string, session: m[1]! })
+        },
+      },
+    ],
+  })
+  return pages
+}
+
 // ---------------------------------------------------------------- stats
 
 export function percentile(sorted: number[], p: number): number {

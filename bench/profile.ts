@@ -19,7 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { ROOT, cannon, createBenchDb, log, seed, startPaylink, startReceiver, stopAllChildren, type BenchDb, type LoadResult } from './lib.js'
+import { ROOT, SANDBOX_CARD, cannon, createBenchDb, loadPages, log, seed, startPaylink, startReceiver, stopAllChildren, type BenchDb, type LoadedPage, type LoadResult } from './lib.js'
 import type { Db, Queryable, Statement } from '../src/storage/db.js'
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8)
@@ -28,7 +28,6 @@ const TOP = Number(process.env.PROFILE_TOP ?? 25)
 // Page loads run at up to ~3,000/s here: enough fresh links for the warm-up and the profiled stretch.
 const PAGE_LINKS = Math.round(SECONDS * 3500)
 const ONLY = new Set((process.env.PROFILE_ONLY ?? 'mint,page,confirm,statements').split(','))
-const CARD = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
 
 interface ProfileNode {
   id: number
@@ -244,7 +243,7 @@ async function statements(bdb: BenchDb, key: Buffer) {
   lines.push(`  page load, sequential (${N}): ${((performance.now() - t1) / N).toFixed(2)} ms each`, ...rec.take(N))
   const t2 = performance.now()
   for (const x of sessions) {
-    const r = await fetch(`${x.url}/confirm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paylink-session': x.session }, body: JSON.stringify({ card: CARD }) })
+    const r = await fetch(`${x.url}/confirm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paylink-session': x.session }, body: JSON.stringify({ card: SANDBOX_CARD }) })
     await r.arrayBuffer()
   }
   lines.push(`  confirm, sequential (${N}): ${((performance.now() - t2) / N).toFixed(2)} ms each`, ...rec.take(N))
@@ -279,7 +278,7 @@ try {
 
   // Links minted (and for confirms loaded) through the unprofiled helper; the profiled process only loads pages, or only confirms.
   log('pre-minting links (and loading some) for the page and confirm profiles')
-  const sessions: { token: string; session: string }[] = []
+  const sessions: LoadedPage[] = []
   const tokens: string[] = []
   const pageTokens: string[] = []
   await cannon({
@@ -313,24 +312,7 @@ try {
     process.stdout.write(`\n== page (${(page.result as LoadResult).rps.toFixed(0)} loads/s while profiled)\n${page.text}\n`)
   }
   if (ONLY.has('confirm')) {
-    await cannon({
-      title: 'pre-load',
-      url: helper.baseUrl,
-      connections: 20,
-      amount: tokens.length - 40,
-      requests: [
-        {
-          method: 'GET',
-          path: '/pay/x',
-          headers: { 'sec-fetch-dest': 'iframe' },
-          setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => ((ctx.token = tokens.pop()), { ...req, path: `/pay/${ctx.token}` }),
-          onResponse: (st: number, body: string, ctx: Record<string, unknown>) => {
-            const m = st === 200 ? /data-session="([^"]+)"/.exec(body) : null
-            if (m) sessions.push({ token: ctx.token as string, session: m[1]! })
-          },
-        },
-      ],
-    })
+    sessions.push(...(await loadPages(helper.baseUrl, tokens, tokens.length - 40)))
     log(`CPU profile: confirm, ${CONNECTIONS} connections, ${SECONDS} s (${sessions.length} loaded links)`)
     const confirmLoad = async (url: string) =>
       checkAll2xx(await cannon({
@@ -343,7 +325,7 @@ try {
             method: 'POST',
             path: '/pay/x/confirm',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ card: CARD }),
+            body: JSON.stringify({ card: SANDBOX_CARD }),
             setupRequest: (req: Record<string, unknown>) => {
               const n = sessions.pop()
               if (!n) return { ...req, path: '/pay/ran-out/confirm' }

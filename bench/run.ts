@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import {
   ROOT,
+  SANDBOX_CARD,
   cannon,
   cpuMeter,
   createBenchDb,
@@ -53,7 +54,6 @@ const BACKLOG = Number(process.env.BENCH_WEBHOOK_BACKLOG ?? 6000)
 const TTFB_SAMPLES = 300
 const LAG_RATE = 40 // live payments per second while measuring webhook lag
 const LAG_SECONDS = 5
-const CARD = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
 
 const started = Date.now()
 const results: Record<string, unknown> = {}
@@ -209,7 +209,7 @@ async function main() {
   // ------------------------------------------------------------ 3. confirm
   const reserved = sessions.splice(0, LAG_RATE * LAG_SECONDS * 2 + 20)
   log(`confirm: ${CONNECTIONS} connections, ${SECONDS} s, sandbox card 4242 (${sessions.length} loaded links)`)
-  const confirmBody = JSON.stringify({ card: CARD })
+  const confirmBody = JSON.stringify({ card: SANDBOX_CARD })
   const outcomes: Record<string, number> = {}
   let confirmInst: { stop(): void } | undefined
   let confirmRanOut = false

@@ -10,9 +10,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Db } from '../../src/storage/db.js'
-import { freePort, type TestServer } from '../helpers/app.js'
+import { freePort, sleep, until, type TestServer } from '../helpers/app.js'
 
-export { freePort }
+export { freePort, sleep, until }
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -24,16 +24,6 @@ export const cardFor = (i: number) => (i % 3 === 2 ? DECLINES[Math.floor(i / 3) 
 /** Asks for 3-D Secure: approve succeeds, decline fails as authentication_failed. */
 export const CHALLENGE = '4000002760003184'
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Polls `check` until it holds or the deadline passes. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 200) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await sleep(everyMs)
-  }
-}
 
 /** One `paylink serve` process, restartable on its port. */
 export class ServeProcess {

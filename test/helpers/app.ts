@@ -216,3 +216,14 @@ export async function setupPayer(server: TestServer, opts: { currencies?: string
   if (enrol.status !== 201) throw new Error(`enrolment failed: ${JSON.stringify(enrol.body)}`)
   return { tenant, token, api, userId: user.body.data.id as string, accountId: account.id as string }
 }
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `check` every `everyMs` until it holds, or throws once `timeoutMs` has passed (real time). */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 200) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await sleep(everyMs)
+  }
+}

@@ -16,7 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, usingPostgres, type TestServer } from '../helpers/app.js'
+import { setupPayer, until as waitUntil, usingPostgres, type TestServer } from '../helpers/app.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
@@ -40,14 +40,8 @@ let harness: Harness
 let server: TestServer
 let dataDir: string
 
-/** Polls `check` until it holds or the deadline passes (the workers run on real time). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+/** Polls `check` every 100 ms until it holds (the workers run on real time). */
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) => waitUntil(what, check, timeoutMs, 100)
 
 /** Starts `paylink serve` with ROLE=worker on the file's database; resolves once it runs. */
 async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
