@@ -7,7 +7,7 @@ import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
 import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
 import { CardProcessingAccount } from '../schemas/objects.js'
-import { userAccountJson } from '../presenters.js'
+import { userAccountJson } from '../presenters/index.js'
 
 const Params = Type.Object({ user_id: Type.String({ maxLength: 80 }) })
 

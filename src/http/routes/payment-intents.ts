@@ -5,7 +5,7 @@ import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
 import { Envelope, ListEnvelope, ListQuery, Timestamp, errorResponses } from '../schemas/common.js'
 import { PaymentIntent, PaymentIntentStatus } from '../schemas/objects.js'
-import { intentJson } from '../presenters.js'
+import { intentJson } from '../presenters/index.js'
 
 export function paymentIntentRoutes(app: App, { payments }: Services) {
   app.get(

@@ -5,7 +5,7 @@ import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
 import { Envelope, ListEnvelope, ListQuery, errorResponses } from '../schemas/common.js'
 import { User } from '../schemas/objects.js'
-import { userJson } from '../presenters.js'
+import { userJson } from '../presenters/index.js'
 
 const CreateUser = Type.Object(
   {

@@ -1,0 +1,8 @@
+/**
+ * Domain objects → the public JSON of the API and the page. Nothing reaches a client except
+ * through here: one presenter per public object, one file per resource, each matching its
+ * schema in `../schemas/objects.ts`.
+ */
+export * from './accounts.js'
+export * from './payments.js'
+export * from './users.js'
