@@ -19,7 +19,7 @@ import { requestHash, withIdempotency } from '../shared/idempotency.js'
 import { AMOUNT_PROBLEMS, parseAmount } from '../shared/money.js'
 import { decodeCursor, pageOf } from '../shared/pagination.js'
 import { randomToken } from '../shared/random.js'
-import { DEFAULT_ACCOUNT_ORDER } from '../tenants/card-processing.js'
+import { DEFAULT_ACCOUNT_ORDER } from '../../storage/repositories/accounts.js'
 import { INTENT_COLUMNS, intentFrom, type IntentStatus, type PaymentIntent } from './intents.js'
 
 export interface MintInput {

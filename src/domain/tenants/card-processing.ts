@@ -3,6 +3,7 @@
  * default: among the user's approved accounts that support the currency, the lowest
  * priority, then the earliest approval, then the smallest id.
  */
+import { DEFAULT_ACCOUNT_ORDER } from '../../storage/repositories/accounts.js'
 import type { Db } from '../../storage/db.js'
 import type { Clock } from '../shared/clock.js'
 import { notFound } from '../shared/errors.js'
@@ -20,8 +21,6 @@ export interface UserAccount {
   createdAt: Date
 }
 
-/** The ORDER BY that picks the default account; shared by every query that must agree with it. */
-export const DEFAULT_ACCOUNT_ORDER = 'a.priority ASC, e.approved_at ASC, a.id ASC'
 
 export class CardProcessingService {
   constructor(
