@@ -1,178 +1,41 @@
 /**
- * buildApp(deps): the whole HTTP application, without listening, so tests can start it
- * on any port. External plugins first, then ours (errors, auth), then the routes.
+ * The HTTP application: buildApp(deps) builds the services (src/composition.ts) and the
+ * Fastify app on them, without listening, so tests can start it on any port;
+ * buildHttpApp(services) builds the app alone. External plugins first, then ours (errors,
+ * auth), then the routes, each given only the services it names.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.js'
-import type { Db } from './storage/db.js'
-import type { Clock } from './domain/shared/clock.js'
-import { Sealer } from './domain/shared/crypto.js'
+import { buildServices, type ServiceDeps, type Services } from './composition.js'
 import { newId } from './domain/shared/ids.js'
-import { SigningKeys } from './domain/oauth/keys.js'
-import { TokenService } from './domain/oauth/tokens.js'
 import { ALL_SCOPES } from './domain/oauth/scopes.js'
-import { TenantService } from './domain/tenants/service.js'
-import { CardProcessingService } from './domain/tenants/card-processing.js'
-import { UserService } from './domain/users/service.js'
-import { PaymentService } from './domain/payments/service.js'
-import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
-import { SavedCardService } from './domain/cards/saved-cards.js'
-import { ProcessorSet } from './processors/registry.js'
-import { isPayUrl, pageRoutes } from './page/routes.js'
-import { payHeaders } from './page/headers.js'
-import { cardRoutes } from './http/routes/cards.js'
-import { webhookRoutes } from './http/routes/webhooks.js'
-import { WebhookService } from './domain/webhooks/service.js'
-import { Lifecycle } from './domain/payments/lifecycle.js'
-import { DeliveryWorker } from './outbox/worker.js'
-import { BackgroundRunner } from './outbox/runner.js'
-import { OUTBOX_CHANNEL, OutboxNotifier } from './outbox/notify.js'
-import { writeOutcomeEvent } from './outbox/writer.js'
-import { Metrics } from './observability/metrics.js'
-import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
-import { Redis } from 'ioredis'
-import './processors/builtins.js'
+import { AppError } from './domain/shared/errors.js'
+import type { App } from './http/types.js'
 import { parseJsonBody } from './http/json.js'
 import { validatorCompiler } from './http/plugins/validation.js'
 import { registerErrorEnvelope, sendError } from './http/plugins/envelope.js'
-import { AppError } from './domain/shared/errors.js'
 import { registerAuth } from './http/plugins/auth.js'
 import { oauthRoutes } from './http/routes/oauth.js'
 import { userRoutes } from './http/routes/users.js'
 import { cardProcessingRoutes } from './http/routes/card-processing.js'
 import { paymentLinkRoutes } from './http/routes/payment-links.js'
 import { paymentIntentRoutes } from './http/routes/payment-intents.js'
+import { cardRoutes } from './http/routes/cards.js'
+import { webhookRoutes } from './http/routes/webhooks.js'
 import { adminRoutes } from './http/routes/admin.js'
 import { opsRoutes } from './http/routes/ops.js'
+import { isPayUrl, pageRoutes } from './page/routes.js'
+import { payHeaders } from './page/headers.js'
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
+export type { App } from './http/types.js'
+export type { Services } from './composition.js'
 
-export interface Deps {
-  config: Config
-  db: Db
-  clock: Clock
-  /** The 32-byte DATA_ENCRYPTION_KEY. */
-  encryptionKey: Buffer
+export interface Deps extends Omit<ServiceDeps, 'onBackgroundError' | 'log'> {
   /** A pino logger; none in tests unless they capture logs. */
   logger?: FastifyBaseLogger
-  /** Also export Node's process metrics (the real server; not tests). */
-  defaultMetrics?: boolean
-}
-
-/** Everything the routes call; built once per app. */
-export interface Services {
-  config: Config
-  db: Db
-  clock: Clock
-  sealer: Sealer
-  keys: SigningKeys
-  tokens: TokenService
-  tenants: TenantService
-  cardProcessing: CardProcessingService
-  users: UserService
-  payments: PaymentService
-  savedCards: SavedCardService
-  processors: ProcessorSet
-  checkout: CheckoutService
-  webhooks: WebhookService
-  lifecycle: Lifecycle
-  deliveryWorker: DeliveryWorker
-  /** Webhook delivery, link expiry and payment recovery; started by `startWorker` (main, for ROLE all/worker). */
-  background: BackgroundRunner
-  /** Starts `background`, and on PostgreSQL listens for other processes' new deliveries; stopped by `close`. */
-  startWorker(): Promise<void>
-  metrics: Metrics
-  limiter: RateLimiter
-  /** Closes what the services hold open (Redis, the listening connection). The database is the caller's. */
-  close(): Promise<void>
-}
-
-export async function buildServices(
-  deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void; log?: (msg: string, extra?: Record<string, unknown>) => void },
-): Promise<Services> {
-  const { config, db, clock } = deps
-  const sealer = new Sealer(deps.encryptionKey)
-  const keys = new SigningKeys(db, sealer, clock)
-  await keys.init()
-  const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
-  const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
-  const processors = new ProcessorSet({ db, clock })
-  const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
-  const limiter = new RateLimiter(
-    config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),
-    config.rateLimitMultiplier,
-    (rule) => metrics.rateLimited.inc({ rule }),
-  )
-  let background: BackgroundRunner | undefined
-  // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
-  const notifier = db.listen ? new OutboxNotifier(db, (err) => deps.onBackgroundError?.(err)) : undefined
-  const wake = () => {
-    background?.wake()
-    notifier?.poke()
-  }
-  // A final outcome writes its webhook event in the same transaction (the outbox).
-  const onFinal: OnFinal = async (tx, intent) => {
-    await writeOutcomeEvent(tx, intent, clock.now())
-    setImmediate(wake)
-  }
-  const checkout = new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal })
-  const payments = new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
-  const lifecycle = new Lifecycle(db, clock, checkout, processors, config.processingRecoverySeconds * 1000)
-  const deliveryWorker = new DeliveryWorker({
-    db,
-    clock,
-    sealer,
-    allowPrivate: config.allowPrivateWebhookUrls,
-    ...(deps.log ? { log: deps.log } : {}),
-    onAttempt: (result, lagMs) => {
-      metrics.webhookAttempts.inc({ result })
-      if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
-    },
-  })
-  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err), config.workerPollSeconds * 1000)
-  const runner = background
-  let unlisten: (() => Promise<void>) | undefined
-  const startWorker = async () => {
-    runner.start()
-    try {
-      unlisten = await db.listen?.(OUTBOX_CHANNEL, () => runner.wake())
-    } catch (err) {
-      // Polling still finds every delivery; only the instant wake-up is missing.
-      deps.onBackgroundError?.(err)
-    }
-  }
-  return {
-    config,
-    db,
-    clock,
-    sealer,
-    keys,
-    tokens,
-    savedCards,
-    processors,
-    checkout,
-    webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
-    lifecycle,
-    deliveryWorker,
-    background: runner,
-    metrics,
-    limiter,
-    startWorker,
-    close: async () => {
-      notifier?.stop()
-      await unlisten?.()
-      await limiter.close()
-    },
-    tenants: new TenantService(db, clock, tokens, sealer),
-    cardProcessing: new CardProcessingService(db, clock),
-    users: new UserService(db, clock),
-    payments,
-  }
 }
 
 export async function buildApp(deps: Deps): Promise<{ app: App; services: Services }> {
@@ -181,9 +44,14 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
     onBackgroundError: (err) => deps.logger?.error({ err }, 'background job failed'),
     log: (msg, extra) => deps.logger?.info(extra ?? {}, msg),
   })
-  const { config } = deps
+  return { app: await buildHttpApp(services, { ...(deps.logger ? { logger: deps.logger } : {}) }), services }
+}
+
+export async function buildHttpApp(services: Services, opts: { logger?: FastifyBaseLogger } = {}): Promise<App> {
+  const { config } = services
+
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     genReqId: () => newId('request'),
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
@@ -280,5 +148,5 @@ export async function buildApp(deps: Deps): Promise<{ app: App; services: Servic
     routes(app, services)
   }
   await pageRoutes(app, services)
-  return { app, services }
+  return app
 }

@@ -1,6 +1,6 @@
 /**
- * Start-up: configuration → database (PGlite or PostgreSQL) → migrations → HTTP and/or
- * worker by ROLE; graceful shutdown on SIGINT/SIGTERM. Any problem before listening stops
+ * Start-up: configuration → database (PGlite or PostgreSQL) → migrations → services (the
+ * composition root) → HTTP and/or worker by ROLE (a worker builds no HTTP app); graceful shutdown on SIGINT/SIGTERM. Any problem before listening stops
  * the process with one clear line.
  */
 import type { Logger } from 'pino'
@@ -9,7 +9,8 @@ import { createLogger } from './logger.js'
 import { postgresDb, type Db } from './storage/db.js'
 import { openEmbeddedDb } from './storage/embedded.js'
 import { migrate } from './storage/migrate.js'
-import { buildApp } from './app.js'
+import { buildHttpApp } from './app.js'
+import { buildServices } from './composition.js'
 import { systemClock } from './domain/shared/clock.js'
 import { demoBanner, ensureDemoTenant } from './demo/setup.js'
 import { startDemoShop } from './demo/shop.js'
@@ -34,7 +35,16 @@ export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean }
   try {
     const applied = await migrate(db)
     if (applied.length) logger.info({ applied }, 'migrations applied')
-    const { app, services } = await buildApp({ config, db, clock: systemClock, encryptionKey, logger, defaultMetrics: true })
+    const services = await buildServices({
+      config,
+      db,
+      clock: systemClock,
+      encryptionKey,
+      defaultMetrics: true,
+      onBackgroundError: (err) => logger.error({ err }, 'background job failed'),
+      log: (msg, extra) => logger.info(extra ?? {}, msg),
+    })
+    const app = config.role === 'worker' ? undefined : await buildHttpApp(services, { logger })
     const shutdown = async (signal: string) => {
       if (closing) return
       closing = true
@@ -43,21 +53,20 @@ export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean }
       // The worker stops claiming first; deliveries in flight are recorded (or leased for a retry).
       await services.background.stop().catch((err) => logger.error({ err }, 'error while stopping the worker'))
       await Promise.allSettled(closers.map((c) => c()))
-      await app.close().catch((err) => logger.error({ err }, 'error while closing'))
+      await (app ? app.close() : services.close()).catch((err) => logger.error({ err }, 'error while closing'))
       await db.close().catch(() => {})
       clearTimeout(force)
       process.exit(0)
     }
     process.once('SIGINT', () => void shutdown('SIGINT'))
     process.once('SIGTERM', () => void shutdown('SIGTERM'))
-    if (config.role !== 'worker') {
+    if (app) {
       await app.listen({ port: config.port, host: config.host })
       logger.info(
         { url: config.publicBaseUrl, database: db.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql', role: config.role },
         `paylink is listening on ${config.publicBaseUrl} — API docs at ${config.publicBaseUrl}/docs`,
       )
     } else {
-      await app.ready()
       logger.info({ role: config.role }, 'paylink worker started')
     }
     if (config.role !== 'api') await services.startWorker()

@@ -5,7 +5,7 @@
  * while a server holds it.
  */
 import { ConfigError, loadConfig, resolveEncryptionKey } from '../config.js'
-import { buildServices, type Services } from '../app.js'
+import { buildServices, type Services } from '../composition.js'
 import { openDatabase, serve } from '../main.js'
 import { migrate } from '../storage/migrate.js'
 import { DatabaseLockedError } from '../storage/embedded.js'

@@ -9,10 +9,10 @@
  */
 import { Type } from 'typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { App, Services } from '../app.js'
+import type { App, Uses } from '../http/types.js'
 import { AppError } from '../domain/shared/errors.js'
 import { formatMajor } from '../domain/shared/money.js'
-import type { LoadKind, OpenResult } from '../domain/payments/checkout.js'
+import type { Confirmation, LoadKind, OpenResult } from '../domain/payments/model.js'
 import { ok } from '../http/plugins/envelope.js'
 import { Envelope, errorResponses } from '../http/schemas/common.js'
 import { payHeaders } from './headers.js'
@@ -21,7 +21,8 @@ import { renderPage, type Screen } from './templates.js'
 import { pageAssets } from './assets.js'
 import { RULES } from '../http/plugins/rate-limit.js'
 import { sha256 } from '../domain/shared/crypto.js'
-import type { PaymentResult as Result } from '../domain/payments/checkout.js'
+import { PaymentResult } from '../http/schemas/objects.js'
+import { paymentResultJson } from '../http/presenters/index.js'
 
 export const SESSION_HEADER = 'x-paylink-session'
 
@@ -42,28 +43,18 @@ function loadKind(request: FastifyRequest): LoadKind {
 
 const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200 }
 
-const PaymentResult = Type.Object({
-  payment_intent_id: Type.String(),
-  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('requires_authentication'), Type.Literal('processing')]),
-  failure_code: Type.Union([Type.String(), Type.Null()]),
-  failure_message: Type.Union([Type.String(), Type.Null()]),
-  challenge: Type.Optional(Type.Object({ id: Type.String(), prompt: Type.String() })),
-  card: Type.Union([Type.Object({ brand: Type.String(), last4: Type.String() }), Type.Null()]),
-  saved_card_id: Type.Union([Type.String(), Type.Null()]),
-})
-
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) })
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
 
-export async function pageRoutes(app: App, { checkout, limiter, metrics }: Services) {
+export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<'checkout' | 'limiter' | 'metrics'>) {
   const linkKey = (token: string) => sha256(token).toString('base64url').slice(0, 22)
   /** Counts a confirmation's outcome and time, and applies the confirmation limits first. */
-  const confirming = async (ip: string, token: string, run: () => Promise<Result>) => {
+  const confirming = async (ip: string, token: string, run: () => Promise<Confirmation>) => {
     await limiter.check(RULES.confirmPerIp, ip)
     await limiter.check(RULES.confirmPerLink, linkKey(token))
     const stop = metrics.confirmDuration.startTimer()
     try {
-      const result = await run()
+      const result = paymentResultJson(await run())
       stop({ outcome: result.status })
       metrics.confirmations.inc({ outcome: result.status })
       return result

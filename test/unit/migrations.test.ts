@@ -75,3 +75,39 @@ describe('0004: a link moves into its intent row', () => {
     })
   })
 })
+
+describe('0005: the state machine keeps its own states', () => {
+  it('moves an intent waiting for 3-D Secure to requires_action and leaves every other intent as it was', async () => {
+    await inScratchSchema(async (tx) => {
+      for (const m of knownMigrations().filter((m) => m.version < 5)) await tx.exec(m.sql)
+      const at = new Date('2026-12-02T12:00:00Z')
+      await tx.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ('ten_a', 'A', '{}', $1)", [at])
+      await tx.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ('ten_a', 'usr_a', $1)", [at])
+      await tx.query("INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, created_at) VALUES ('ten_a', 'cpa_a', 'S', 'sandbox', '{USD}', $1)", [at])
+      const rows: [string, string, string | null][] = [
+        ['pi_challenged', 'processing', 'ch_1'],
+        ['pi_charging', 'processing', null],
+        ['pi_pending', 'pending', null],
+        ['pi_paid', 'succeeded', null],
+      ]
+      for (const [id, status, challenge] of rows) {
+        await tx.query(
+          `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, challenge_id, expires_at, created_at, updated_at, link_token_hash)
+           VALUES ('ten_a', $1, 'usr_a', 'cpa_a', 1250, 'USD', $2, $3, $4, $4, $4, $5)`,
+          [id, status, challenge, at, Buffer.from(id)],
+        )
+      }
+
+      await tx.exec(migration(5).sql)
+
+      const after = await tx.query<{ id: string; status: string }>('SELECT id, status FROM payment_intents ORDER BY id')
+      expect(after).toEqual([
+        { id: 'pi_challenged', status: 'requires_action' },
+        { id: 'pi_charging', status: 'processing' },
+        { id: 'pi_paid', status: 'succeeded' },
+        { id: 'pi_pending', status: 'pending' },
+      ])
+      await expect(tx.query("UPDATE payment_intents SET status = 'refunded' WHERE id = 'pi_paid'")).rejects.toThrow(/check constraint/i)
+    })
+  })
+})

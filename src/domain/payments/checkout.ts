@@ -3,101 +3,34 @@
  * card, answering a 3-D Secure challenge.
  *
  * Money is never lost or doubled:
- * - one conditional update (`pending → processing`) decides which confirm charges;
+ * - one conditional update (`start`: pending → processing) decides which confirm charges;
  * - the processor is called outside any transaction with the intent id as idempotency key;
  * - the outcome, the saved card (and the webhook event, through `onFinal`) commit in one
- *   transaction, conditional on the intent still being `processing`.
- * An intent left `processing` by a crash is finished by recovery (`finishFromProcessor`).
+ *   transaction, conditional on the intent still waiting for that outcome.
+ * An intent left `processing` by a crash is finished by recovery (./lifecycle.ts).
+ * Every status change goes through the state machine's transitions (./state.ts), each one
+ * repository method.
  */
-import type { Db, Queryable } from '../../storage/db.js'
-import { sql } from '../../storage/db.js'
+import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
-import { safeEqual, sha256, type Sealer } from '../shared/crypto.js'
+import { safeEqual, sha256 } from '../shared/crypto.js'
 import { AppError } from '../shared/errors.js'
 import { randomToken } from '../shared/random.js'
-import { checkCard, type CardFields } from '../cards/checks.js'
+import { checkCard } from '../cards/checks.js'
 import type { SavedCard, SavedCardService } from '../cards/saved-cards.js'
 import type { ChargeResult } from '../../processors/card-processor.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import { FAILURE_MESSAGES } from './failures.js'
-import { INTENT_COLUMNS, intentFrom, type FailureCode, type PaymentIntent } from './intents.js'
-
-/** What a link opens to, before anything is rendered. */
-export interface LinkView {
-  tenantId: string
-  tenantName: string
-  allowedOrigins: string[]
-  allowTopLevel: boolean
-  intent: PaymentIntent
-  claimed: boolean
-  processor: string
-}
-
-export type OpenResult =
-  | { state: 'not_found' }
-  | { state: 'expired'; link: LinkView }
-  | { state: 'used'; link: LinkView }
-  | { state: 'top_level'; link: LinkView }
-  | { state: 'preview'; link: LinkView }
-  | { state: 'ready'; link: LinkView; sessionSecret: string; savedCards: SavedCard[] }
-
-/** How the browser asked for the page, from Fetch Metadata. */
-export type LoadKind = 'frame' | 'document' | 'prefetch' | 'other'
-
-export type ConfirmInput = { card: CardFields; save_card?: boolean } | { saved_card_id: string }
-
-export interface PaymentResult {
-  payment_intent_id: string
-  status: 'succeeded' | 'failed' | 'requires_authentication' | 'processing'
-  failure_code: FailureCode | null
-  failure_message: string | null
-  challenge?: { id: string; prompt: string }
-  card: { brand: string; last4: string } | null
-  saved_card_id: string | null
-}
+import type { PaymentIntent } from './intents.js'
+import type { ConfirmInput, Confirmation, LinkView, LoadKind, OpenResult } from './model.js'
+import { can, INTENT_TRANSITIONS, notNow } from './state.js'
 
 /** Called in the transaction that makes an intent final (the outbox writes its event here). */
-export type OnFinal = (tx: Queryable, intent: PaymentIntent) => Promise<void>
-
-const LINK_BY_TOKEN = sql(
-  'page_link_by_token',
-  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level, a.processor,
-          ${INTENT_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}
-     FROM payment_intents i
-     JOIN tenants t ON t.id = i.tenant_id
-     JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
-    WHERE i.link_token_hash = $1`,
-)
-const CLAIM = sql(
-  'page_claim_link',
-  `UPDATE payment_intents SET link_claimed_at = $2, link_session_hash = $3
-    WHERE link_token_hash = $1 AND link_claimed_at IS NULL AND status = 'pending' AND expires_at > $2
-    RETURNING id AS payment_intent_id`,
-)
-const START_PROCESSING = sql(
-  'intent_start_processing',
-  `UPDATE payment_intents SET status = 'processing', updated_at = $3, save_card = $4, card_fingerprint = $5
-    WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $3
-    RETURNING ${INTENT_COLUMNS}`,
-)
-const FINISH = sql(
-  'intent_finish',
-  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, card_brand = $6, card_last4 = $7,
-          card_exp_month = $8, card_exp_year = $9, processor_reference = $10, saved_card_id = $11, challenge_id = NULL, updated_at = $12
-    WHERE tenant_id = $1 AND id = $2 AND status = 'processing'
-    RETURNING ${INTENT_COLUMNS}`,
-)
-const EXPIRE = sql(
-  'intent_expire',
-  `UPDATE payment_intents SET status = 'failed', failure_code = 'link_expired', failure_message = $3, updated_at = $4
-    WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND expires_at <= $4
-    RETURNING ${INTENT_COLUMNS}`,
-)
+export type OnFinal = (tx: Repositories, intent: PaymentIntent) => Promise<void>
 
 export interface CheckoutDeps {
-  db: Db
+  store: Store
   clock: Clock
-  sealer: Sealer
   processors: ProcessorSet
   savedCards: SavedCardService
   onFinal: OnFinal
@@ -110,27 +43,17 @@ export class CheckoutService {
 
   private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null }) | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
-    const [row] = await this.deps.db.query(LINK_BY_TOKEN, [hashToken(token)])
-    if (!row) return undefined
-    return {
-      tenantId: row.tenant_id as string,
-      tenantName: row.tenant_name as string,
-      allowedOrigins: row.allowed_origins as string[],
-      allowTopLevel: row.allow_top_level as boolean,
-      intent: intentFrom(row),
-      claimed: row.claimed_at !== null,
-      processor: row.processor as string,
-      sessionHash: (row.session_hash as Buffer | null) ?? null,
-    }
+    const found = await this.deps.store.intents.findLinkByTokenAcrossTenants(hashToken(token))
+    if (!found) return undefined
+    return { ...found, tenantId: found.intent.tenantId }
   }
 
   /** Makes a `pending` intent past its expiry `failed` / `link_expired`, with its event. Returns the intent as it now is. */
   async expireIfDue(intent: PaymentIntent): Promise<PaymentIntent> {
-    if (intent.status !== 'pending' || intent.expiresAt > this.deps.clock.now()) return intent
-    return this.deps.db.transaction(async (tx) => {
-      const [row] = await tx.query(EXPIRE, [intent.tenantId, intent.id, FAILURE_MESSAGES.link_expired, this.deps.clock.now()])
-      if (!row) return intent
-      const expired = intentFrom(row)
+    if (!can(INTENT_TRANSITIONS, intent.status, 'expire') || intent.expiresAt > this.deps.clock.now()) return intent
+    return this.deps.store.transaction(async (tx) => {
+      const expired = await tx.intents.expire(intent.tenantId, intent.id, FAILURE_MESSAGES.link_expired, this.deps.clock.now())
+      if (!expired) return intent
       await this.deps.onFinal(tx, expired)
       return expired
     })
@@ -148,8 +71,8 @@ export class CheckoutService {
     if (kind === 'document' && !link.allowTopLevel) return { state: 'top_level', link }
     if (kind === 'other') return { state: 'top_level', link }
     const sessionSecret = randomToken(32)
-    const claimed = await this.deps.db.query(CLAIM, [hashToken(token), this.deps.clock.now(), hashToken(sessionSecret)])
-    if (claimed.length === 0) return { state: 'used', link }
+    const claimed = await this.deps.store.intents.claimLinkByTokenAcrossTenants(hashToken(token), hashToken(sessionSecret), this.deps.clock.now())
+    if (!claimed) return { state: 'used', link }
     const savedCards = await this.deps.savedCards.listFor(link.tenantId, link.intent.userId, link.intent.accountId)
     return { state: 'ready', link, sessionSecret, savedCards }
   }
@@ -165,7 +88,7 @@ export class CheckoutService {
   }
 
   /** POST /pay/{token}/confirm. */
-  async confirm(token: string, sessionSecret: string | undefined, input: ConfirmInput): Promise<PaymentResult> {
+  async confirm(token: string, sessionSecret: string | undefined, input: ConfirmInput): Promise<Confirmation> {
     const link = await this.session(token, sessionSecret)
     const now = this.deps.clock.now()
     let saved: { card: SavedCard; token: string } | undefined
@@ -187,8 +110,8 @@ export class CheckoutService {
     }
     const intent = await this.expireIfDue(link.intent)
     if (intent.status === 'failed' && intent.failureCode === 'link_expired') throw new AppError('link_expired', 'This payment link has expired.')
-    const [started] = await this.deps.db.query(START_PROCESSING, [link.tenantId, intent.id, now, saveCard, fingerprint])
-    if (!started) throw new AppError('payment_in_progress', 'This payment is already being processed or is finished.')
+    const started = await this.deps.store.intents.start(link.intent.tenantId, intent.id, now, { saveCard, fingerprint })
+    if (!started) throw notNow()
     const processor = this.deps.processors.get(link.processor)
     const result = await processor.charge({
       idempotencyKey: intent.id,
@@ -208,63 +131,45 @@ export class CheckoutService {
       saveCard,
       accountConfig: {},
     })
-    // The flags were written just now by START_PROCESSING, which only the winning confirm runs: no need to read them back.
-    return this.settle(intentFrom(started), result, saved?.card.id ?? null, { saveCard, fingerprint })
+    // The flags were written just now by `start`, which only the winning confirm runs: no need to read them back.
+    return this.settle(started, result, saved?.card.id ?? null, { saveCard, fingerprint })
   }
 
   /** POST /pay/{token}/challenge: the cardholder's answer to 3-D Secure. */
-  async answerChallenge(token: string, sessionSecret: string | undefined, answer: 'approve' | 'decline'): Promise<PaymentResult> {
+  async answerChallenge(token: string, sessionSecret: string | undefined, answer: 'approve' | 'decline'): Promise<Confirmation> {
     const link = await this.session(token, sessionSecret)
-    const [row] = await this.deps.db.query(`SELECT ${INTENT_COLUMNS}, challenge_id FROM payment_intents WHERE tenant_id = $1 AND id = $2`, [link.tenantId, link.intent.id])
-    if (!row || row.status !== 'processing' || !row.challenge_id) throw new AppError('payment_in_progress', 'There is no challenge waiting for an answer.')
+    const intent = await this.deps.store.intents.get(link.intent.tenantId, link.intent.id)
+    if (!intent || intent.status !== 'requires_action') throw notNow('There is no challenge waiting for an answer.')
     // A challenge not answered before the link expires fails as authentication_failed, whatever comes late.
-    const late = intentFrom(row).expiresAt <= this.deps.clock.now()
-    const result = await this.deps.processors.get(link.processor).completeAuthentication(link.intent.id, late ? 'decline' : answer)
-    return this.settle(intentFrom(row), result, (row.saved_card_id as string | null) ?? null)
+    const late = intent.expiresAt <= this.deps.clock.now()
+    const result = await this.deps.processors.get(link.processor).completeAuthentication(intent.id, late ? 'decline' : answer)
+    return this.settle(intent, result, intent.savedCardId)
   }
 
   /**
-   * Records what the processor said. A challenge keeps the intent `processing`; a final
-   * outcome commits with the saved card and the event, if the intent is still ours.
-   * `known` gives the intent's save_card and card_fingerprint when the caller has just
-   * written them (confirm); otherwise (recovery, a challenge) they are read in the transaction.
+   * Records what the processor said. A challenge moves the intent to `requires_action`; a
+   * final outcome commits with the saved card and the event, if the intent is still waiting
+   * for it. `known` gives the intent's save_card and card_fingerprint when the caller has
+   * just written them (confirm); otherwise (recovery, a challenge) they are read in the transaction.
    */
-  async settle(intent: PaymentIntent, result: ChargeResult, savedCardId: string | null, known?: { saveCard: boolean; fingerprint: string | null }): Promise<PaymentResult> {
+  async settle(intent: PaymentIntent, result: ChargeResult, savedCardId: string | null, known?: { saveCard: boolean; fingerprint: string | null }): Promise<Confirmation> {
     const now = this.deps.clock.now()
+    const card = { brand: result.card.brand, last4: result.card.last4 }
     if (result.outcome === 'requires_authentication') {
-      await this.deps.db.query('UPDATE payment_intents SET challenge_id = $3, processor_reference = $4, saved_card_id = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND status = $7', [
-        intent.tenantId,
-        intent.id,
-        result.challenge?.id ?? 'challenge',
-        result.reference,
-        savedCardId,
-        now,
-        'processing',
-      ])
-      return {
-        payment_intent_id: intent.id,
-        status: 'requires_authentication',
-        failure_code: null,
-        failure_message: null,
-        challenge: result.challenge ?? { id: 'challenge', prompt: 'Confirm this payment with your bank.' },
-        card: { brand: result.card.brand, last4: result.card.last4 },
-        saved_card_id: savedCardId,
-      }
+      const challenge = result.challenge ?? { id: 'challenge', prompt: 'Confirm this payment with your bank.' }
+      await this.deps.store.intents.requireAction(intent.tenantId, intent.id, { challengeId: challenge.id, processorReference: result.reference, savedCardId }, now)
+      return { intent, challenge: { prompt: challenge, card, savedCardId } }
     }
-    const final = await this.deps.db.transaction(async (tx) => {
-      const [flags] = known
-        ? [{ save_card: known.saveCard, card_fingerprint: known.fingerprint }]
-        : await tx.query<{ save_card: boolean; card_fingerprint: string | null }>('SELECT save_card, card_fingerprint FROM payment_intents WHERE tenant_id = $1 AND id = $2', [
-            intent.tenantId,
-            intent.id,
-          ])
+    const outcome = result.outcome
+    const final = await this.deps.store.transaction(async (tx) => {
+      const flags = known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
       let cardId = savedCardId
-      if (result.outcome === 'succeeded' && result.savedToken && flags?.save_card && flags.card_fingerprint) {
+      if (outcome === 'succeeded' && result.savedToken && flags.saveCard && flags.fingerprint) {
         cardId = await this.deps.savedCards.save(tx, {
           tenantId: intent.tenantId,
           userId: intent.userId,
           accountId: intent.accountId,
-          fingerprint: flags.card_fingerprint,
+          fingerprint: flags.fingerprint,
           token: result.savedToken,
           brand: result.card.brand,
           last4: result.card.last4,
@@ -272,59 +177,40 @@ export class CheckoutService {
           expYear: result.card.expYear,
         })
       }
-      const failureCode = result.outcome === 'failed' ? (result.failureCode ?? 'processing_error') : null
-      const [row] = await tx.query(FINISH, [
+      const failureCode = outcome === 'failed' ? (result.failureCode ?? 'processing_error') : null
+      const done = await tx.intents.finish(
         intent.tenantId,
         intent.id,
-        result.outcome,
-        failureCode,
-        failureCode ? FAILURE_MESSAGES[failureCode] : null,
-        result.card.brand,
-        result.card.last4,
-        result.card.expMonth,
-        result.card.expYear,
-        result.reference,
-        cardId,
+        {
+          status: outcome,
+          failureCode,
+          failureMessage: failureCode ? FAILURE_MESSAGES[failureCode] : null,
+          card: result.card,
+          processorReference: result.reference,
+          savedCardId: cardId,
+        },
         now,
-      ])
-      if (!row) return undefined
-      const done = intentFrom(row)
+      )
+      if (!done) return undefined
       await this.deps.onFinal(tx, done)
       return done
     })
-    const latest = final ?? (await this.current(intent))
-    return resultJson(latest)
+    return { intent: final ?? (await this.current(intent)) }
   }
 
   /** The processor never saw this intent's key: nothing was charged, so it fails plainly. */
-  async failUnreached(intent: PaymentIntent): Promise<PaymentResult> {
+  async failUnreached(intent: PaymentIntent): Promise<Confirmation> {
     const now = this.deps.clock.now()
-    const done = await this.deps.db.transaction(async (tx) => {
-      const [row] = await tx.query(
-        `UPDATE payment_intents SET status = 'failed', failure_code = 'processing_error', failure_message = $3, challenge_id = NULL, updated_at = $4
-          WHERE tenant_id = $1 AND id = $2 AND status = 'processing' RETURNING ${INTENT_COLUMNS}`,
-        [intent.tenantId, intent.id, FAILURE_MESSAGES.processing_error, now],
-      )
-      if (!row) return undefined
-      const failed = intentFrom(row)
+    const done = await this.deps.store.transaction(async (tx) => {
+      const failed = await tx.intents.failWithoutOutcome(intent.tenantId, intent.id, { code: 'processing_error', message: FAILURE_MESSAGES.processing_error }, now)
+      if (!failed) return undefined
       await this.deps.onFinal(tx, failed)
       return failed
     })
-    return resultJson(done ?? (await this.current(intent)))
+    return { intent: done ?? (await this.current(intent)) }
   }
 
   private async current(intent: PaymentIntent): Promise<PaymentIntent> {
-    const [row] = await this.deps.db.query(`SELECT ${INTENT_COLUMNS} FROM payment_intents WHERE tenant_id = $1 AND id = $2`, [intent.tenantId, intent.id])
-    return intentFrom(row!)
+    return (await this.deps.store.intents.get(intent.tenantId, intent.id)) ?? intent
   }
 }
-
-export const resultJson = (i: PaymentIntent): PaymentResult => ({
-  payment_intent_id: i.id,
-  status: i.status === 'pending' ? 'processing' : i.status,
-  failure_code: i.failureCode,
-  failure_message: i.failureMessage,
-  card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,
-  saved_card_id: i.savedCardId,
-})
-

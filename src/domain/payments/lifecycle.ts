@@ -12,22 +12,21 @@
  * - a challenge the processor asked for but paylink never recorded (a crash between the
  *   two) can never be answered by the cardholder, so it is declined at once.
  */
-import type { Db } from '../../storage/db.js'
+import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import type { CheckoutService } from './checkout.js'
-import { INTENT_COLUMNS, intentFrom } from './intents.js'
 
 /**
- * How long an intent may sit in `processing` without a challenge before recovery asks the
- * processor (PROCESSING_RECOVERY_SECONDS). Longer than any confirm request can take, so
+ * How long an intent may sit in `processing` before recovery asks the processor
+ * (PROCESSING_RECOVERY_SECONDS). Longer than any confirm request can take, so
  * recovery never races a confirmation still in flight.
  */
 export const STALE_PROCESSING_MS = 120_000
 
 export class Lifecycle {
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly clock: Clock,
     private readonly checkout: CheckoutService,
     private readonly processors: ProcessorSet,
@@ -36,39 +35,26 @@ export class Lifecycle {
 
   /** Expires due pending intents; returns how many it expired. */
   async sweepExpired(limit = 200): Promise<number> {
-    const rows = await this.db.query(
-      `SELECT ${INTENT_COLUMNS} FROM payment_intents WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
-      [this.clock.now(), limit],
-    )
     let n = 0
-    for (const row of rows) {
-      const after = await this.checkout.expireIfDue(intentFrom(row))
+    for (const intent of await this.store.intents.dueForExpiryAcrossTenants(this.clock.now(), limit)) {
+      const after = await this.checkout.expireIfDue(intent)
       if (after.status === 'failed') n++
     }
     return n
   }
 
-  /** Finishes intents stuck in `processing`; returns how many it finished. */
+  /** Finishes intents stuck in `processing` or in a challenge past its link's expiry; returns how many it finished. */
   async recoverProcessing(limit = 100): Promise<number> {
     const now = this.clock.now()
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT ${INTENT_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.challenge_id, a.processor
-         FROM payment_intents i JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
-        WHERE i.status = 'processing'
-          AND ((i.challenge_id IS NULL AND i.updated_at <= $1) OR (i.challenge_id IS NOT NULL AND i.expires_at <= $2))
-        ORDER BY i.updated_at LIMIT $3`,
-      [new Date(now.getTime() - this.staleProcessingMs), now, limit],
-    )
     let n = 0
-    for (const row of rows) {
-      const intent = intentFrom(row)
-      const processor = this.processors.get(row.processor as string)
+    for (const { processor: name, ...intent } of await this.store.intents.stuckAcrossTenants(new Date(now.getTime() - this.staleProcessingMs), now, limit)) {
+      const processor = this.processors.get(name)
       let result = await processor.retrieve(intent.id)
       if (!result && processor.void) result = await processor.void(intent.id)
       // Here a challenge is either past its link's expiry or was never shown: decline it.
       if (result?.outcome === 'requires_authentication') result = await processor.completeAuthentication(intent.id, 'decline')
       const after = result ? await this.checkout.settle(intent, result, intent.savedCardId) : await this.checkout.failUnreached(intent)
-      if (after.status === 'succeeded' || after.status === 'failed') n++
+      if (after.intent.status === 'succeeded' || after.intent.status === 'failed') n++
     }
     return n
   }

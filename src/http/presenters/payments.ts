@@ -1,6 +1,9 @@
-/** The public JSON of payment intents. */
+/** The public JSON of payment intents, their links and the page's payment results. */
 import type { PaymentIntent } from '../../domain/payments/intents.js'
+import type { Confirmation, MintedLink } from '../../domain/payments/model.js'
+import { publicStatus } from '../../domain/payments/state.js'
 import { formatMajor } from '../../domain/shared/money.js'
+import type { PaymentResult } from '../schemas/objects.js'
 
 export const intentJson = (i: PaymentIntent) => ({
   id: i.id,
@@ -10,7 +13,7 @@ export const intentJson = (i: PaymentIntent) => ({
   amount: formatMajor(i.amountMinor, i.currency),
   amount_minor: i.amountMinor,
   currency: i.currency,
-  status: i.status,
+  status: publicStatus(i.status),
   failure_code: i.failureCode,
   failure_message: i.failureMessage,
   card: i.card ? { brand: i.card.brand, last4: i.card.last4, exp_month: i.card.expMonth, exp_year: i.card.expYear } : null,
@@ -19,3 +22,33 @@ export const intentJson = (i: PaymentIntent) => ({
   created_at: i.createdAt.toISOString(),
   updated_at: i.updatedAt.toISOString(),
 })
+
+export const paymentLinkJson = (l: MintedLink) => ({
+  payment_intent_id: l.paymentIntentId,
+  pay_url: l.payUrl,
+  expires_at: l.expiresAt,
+})
+
+/** What the page's script is told: the outcome, or the challenge to show; a payment not yet final is `processing`. */
+export function paymentResultJson(c: Confirmation): PaymentResult {
+  const i = c.intent
+  if (c.challenge) {
+    return {
+      payment_intent_id: i.id,
+      status: 'requires_authentication',
+      failure_code: null,
+      failure_message: null,
+      challenge: c.challenge.prompt,
+      card: c.challenge.card,
+      saved_card_id: c.challenge.savedCardId,
+    }
+  }
+  return {
+    payment_intent_id: i.id,
+    status: i.status === 'succeeded' || i.status === 'failed' ? i.status : 'processing',
+    failure_code: i.failureCode,
+    failure_message: i.failureMessage,
+    card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,
+    saved_card_id: i.savedCardId,
+  }
+}

@@ -1,14 +1,13 @@
 /** Operations: liveness and readiness. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
-import { pendingMigrations } from '../../storage/migrate.js'
+import type { App, Uses } from '../types.js'
 import { AppError } from '../../domain/shared/errors.js'
 import { Envelope, errorResponses } from '../schemas/common.js'
 
 const Health = Type.Object({ status: Type.Literal('ok') })
 const Ready = Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok'), migrations: Type.Literal('applied') })
 
-export function opsRoutes(app: App, { db, metrics }: Services) {
+export function opsRoutes(app: App, { pendingMigrations, metrics }: Uses<'pendingMigrations' | 'metrics'>) {
   app.get(
     '/metrics',
     { schema: { operationId: 'getMetrics', summary: 'Prometheus metrics (text format)', tags: ['operations'], produces: ['text/plain'] } },
@@ -34,7 +33,7 @@ export function opsRoutes(app: App, { db, metrics }: Services) {
       },
     },
     async (request) => {
-      const pending = await pendingMigrations(db).catch(() => undefined)
+      const pending = await pendingMigrations()
       if (pending === undefined) throw new AppError('service_unavailable', 'The database does not answer.')
       if (pending.length) throw new AppError('service_unavailable', `Migrations not applied: ${pending.join(', ')}.`)
       return { success: true as const, data: { status: 'ready' as const, database: 'ok' as const, migrations: 'applied' as const }, error: null, request_id: request.id }

@@ -1,13 +1,13 @@
 /** /v1/platform/payment-intents: the record of every payment, for tracking and reconciling. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
 import { Envelope, ListEnvelope, ListQuery, Timestamp, errorResponses } from '../schemas/common.js'
 import { PaymentIntent, PaymentIntentStatus } from '../schemas/objects.js'
 import { intentJson } from '../presenters/index.js'
 
-export function paymentIntentRoutes(app: App, { payments }: Services) {
+export function paymentIntentRoutes(app: App, { payments }: Uses<'payments'>) {
   app.get(
     '/v1/platform/payment-intents',
     {

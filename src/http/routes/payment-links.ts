@@ -1,12 +1,13 @@
 /** POST /v1/platform/card/payment-link — the seed endpoint. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
-import { KEY_PATTERN } from '../../domain/shared/idempotency.js'
+import type { App, Uses } from '../types.js'
+import { KEY_PATTERN, requestHash } from '../idempotency.js'
 import { invalid } from '../../domain/shared/errors.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
 import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
 import { PaymentLink } from '../schemas/objects.js'
+import { paymentLinkJson } from '../presenters/index.js'
 import { RULES } from '../plugins/rate-limit.js'
 
 const MintBody = Type.Object(
@@ -22,7 +23,7 @@ const MintBody = Type.Object(
   { additionalProperties: false, description: 'Request body for POST /v1/platform/card/payment-link.' },
 )
 
-export function paymentLinkRoutes(app: App, { payments, limiter, metrics }: Services) {
+export function paymentLinkRoutes(app: App, { payments, idempotency, limiter, metrics }: Uses<'payments' | 'idempotency' | 'limiter' | 'metrics'>) {
   app.post(
     '/v1/platform/card/payment-link',
     {
@@ -44,7 +45,13 @@ export function paymentLinkRoutes(app: App, { payments, limiter, metrics }: Serv
       const tenantId = tenantOf(request)
       await limiter.check(RULES.mintPerTenant, tenantId)
       const stop = metrics.mintDuration.startTimer()
-      const answer = await payments.mintLink(tenantId, request.body, key)
+      const order = payments.checkMint(request.body)
+      const answer = key
+        ? await idempotency.run({ tenantId, key, requestHash: requestHash('payment-link', request.body) }, async (tx) => ({
+            status: 201,
+            body: paymentLinkJson(await payments.mint(tenantId, order, tx)),
+          }))
+        : { status: 201, body: paymentLinkJson(await payments.mint(tenantId, order)), replayed: false }
       stop()
       metrics.linksMinted.inc({ result: answer.replayed ? 'replayed' : 'created' })
       if (answer.replayed) reply.header('idempotent-replayed', 'true')

@@ -1,5 +1,5 @@
 /** The public objects, as the API renders them. */
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { IdOf, Timestamp } from './common.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
@@ -76,3 +76,20 @@ export const PaymentLink = Type.Object(
   },
   { additionalProperties: false },
 )
+
+/** The page's answer to a confirmation or a 3-D Secure answer (POST /pay/{token}/confirm and /challenge). */
+export const PaymentResult = Type.Object(
+  {
+    payment_intent_id: Type.String(),
+    status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('requires_authentication'), Type.Literal('processing')]),
+    failure_code: Type.Union([Type.String(), Type.Null()]),
+    failure_message: Type.Union([Type.String(), Type.Null()]),
+    challenge: Type.Optional(Type.Object({ id: Type.String(), prompt: Type.String() })),
+    card: Type.Union([Type.Object({ brand: Type.String(), last4: Type.String() }), Type.Null()]),
+    saved_card_id: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+)
+/** The page's script imports this type too (type only: nothing of the server reaches its bundle). */
+export type PaymentResult = Static<typeof PaymentResult>
+

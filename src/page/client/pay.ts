@@ -3,16 +3,11 @@
  * while a payment is in flight, shows each outcome, and tells the parent page what happens
  * with postMessage — only ever to the tenant's allowed origin that framed it, never "*".
  */
+import type { PaymentResult } from '../../http/schemas/objects.js'
 import { cardBrand, checkCard, cvcLength, formatCardNumber, type CardProblem } from '../../domain/cards/checks.js'
 
 type EventType = 'ready' | 'resize' | 'payment_intent.processing' | 'payment_intent.succeeded' | 'payment_intent.failed' | 'link.expired' | 'link.used'
 
-interface PaymentResult {
-  payment_intent_id: string
-  status: 'succeeded' | 'failed' | 'requires_authentication' | 'processing'
-  failure_code: string | null
-  challenge?: { id: string; prompt: string }
-}
 
 const root = document.getElementById('paylink') as HTMLElement
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T | null

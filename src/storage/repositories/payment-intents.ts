@@ -1,6 +1,281 @@
-/** Payment intents, their links and every status change (see src/domain/payments/state.ts). */
-import type { Queryable } from '../db.js'
+/**
+ * Payment intents and their links. Every status change of an intent is one method here,
+ * named after its transition in src/domain/payments/state.ts and performing it with one
+ * conditional update whose source states come from that table; each answers the intent as
+ * it now is when it won, `undefined` when another transition got there first.
+ *
+ * Crossing tenants on purpose: the link lookup and claim (a token is all the page has; its
+ * hash is unique across tenants) and the sweeps of the background jobs.
+ */
+import { sql, type Queryable } from '../db.js'
+import type { CurrencyCode } from '../../domain/shared/currencies.js'
+import type { AccountId, PaymentIntentId, TenantId, UserId } from '../../domain/shared/ids.js'
+import { INTENT_TRANSITIONS, statesOf, type IntentEvent, type IntentState, type IntentStatus } from '../../domain/payments/state.js'
+import type { FailureCode, PaymentIntent } from '../../domain/payments/intents.js'
+import { DEFAULT_ACCOUNT_ORDER } from './accounts.js'
+
+const COLUMNS =
+  'tenant_id, id, user_id, account_id, amount_minor, currency, status, failure_code, failure_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, expires_at, created_at, updated_at'
+const I_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `i.${c}`)
+  .join(', ')
+
+/** The source states of a transition, as a SQL array literal (constants only: no input reaches it). */
+const from = (event: IntentEvent) => `ARRAY[${INTENT_TRANSITIONS[event].from.map((s) => `'${s}'`).join(', ')}]::text[]`
+const to = (event: IntentEvent) => `'${INTENT_TRANSITIONS[event].to}'`
+
+function intentFrom(r: Record<string, unknown>): PaymentIntent {
+  return {
+    id: r.id as PaymentIntentId,
+    tenantId: r.tenant_id as TenantId,
+    userId: r.user_id as UserId,
+    accountId: r.account_id as AccountId,
+    amountMinor: Number(r.amount_minor),
+    currency: r.currency as CurrencyCode,
+    status: r.status as IntentState,
+    failureCode: (r.failure_code as FailureCode | null) ?? null,
+    failureMessage: (r.failure_message as string | null) ?? null,
+    card: r.card_brand
+      ? { brand: r.card_brand as string, last4: r.card_last4 as string, expMonth: r.card_exp_month as number, expYear: r.card_exp_year as number }
+      : null,
+    savedCardId: (r.saved_card_id as string | null) ?? null,
+    expiresAt: new Date(r.expires_at as Date),
+    createdAt: new Date(r.created_at as Date),
+    updatedAt: new Date(r.updated_at as Date),
+  }
+}
+
+const MINT = sql(
+  'payment_link_mint',
+  `WITH account AS (
+     SELECT a.id FROM card_processing_enrolments e
+       JOIN card_processing_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+      WHERE e.tenant_id = $1 AND e.user_id = $3 AND e.status = 'approved'
+        AND $6::text = ANY (a.currencies) AND ($7::text IS NULL OR a.id = $7)
+      ORDER BY ${DEFAULT_ACCOUNT_ORDER} LIMIT 1
+   )
+   INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+   SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9, $4 FROM account`,
+)
+const WHY_NOT_MINTED = sql(
+  'payment_link_why_not',
+  `SELECT EXISTS (SELECT 1 FROM end_users WHERE tenant_id = $1 AND id = $2) AS user_ok,
+          EXISTS (SELECT 1 FROM card_processing_enrolments WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND status = 'approved') AS pinned_approved`,
+)
+const GET = sql('payment_intent_get', `SELECT ${COLUMNS} FROM payment_intents WHERE tenant_id = $1 AND id = $2`)
+const LIST = sql(
+  'payment_intent_list',
+  `SELECT ${COLUMNS} FROM payment_intents
+    WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text[] IS NULL OR status = ANY ($3::text[]))
+      AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+      AND ($6::timestamptz IS NULL OR (created_at, id) < ($6::timestamptz, $7::text))
+    ORDER BY created_at DESC, id DESC LIMIT $8`,
+)
+const LINK_BY_TOKEN = sql(
+  'page_link_by_token',
+  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level, a.processor,
+          ${I_COLUMNS}
+     FROM payment_intents i
+     JOIN tenants t ON t.id = i.tenant_id
+     JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
+    WHERE i.link_token_hash = $1`,
+)
+const CLAIM = sql(
+  'page_claim_link',
+  `UPDATE payment_intents SET link_claimed_at = $2, link_session_hash = $3
+    WHERE link_token_hash = $1 AND link_claimed_at IS NULL AND status = 'pending' AND expires_at > $2`,
+)
+const START = sql(
+  'intent_start_processing',
+  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, save_card = $4, card_fingerprint = $5
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND expires_at > $3
+    RETURNING ${COLUMNS}`,
+)
+const REQUIRE_ACTION = sql(
+  'intent_require_action',
+  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, saved_card_id = $5, updated_at = $6
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('require_action')})`,
+)
+/** `succeed` and `fail` leave the same states; the statement takes its target as $3 (checked by the caller against the table). */
+const FINISH = sql(
+  'intent_finish',
+  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, card_brand = $6, card_last4 = $7,
+          card_exp_month = $8, card_exp_year = $9, processor_reference = $10, saved_card_id = $11, challenge_id = NULL, updated_at = $12
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
+    RETURNING ${COLUMNS}`,
+)
+const FAIL_PLAIN = sql(
+  'intent_fail_plain',
+  `UPDATE payment_intents SET status = ${to('fail')}, failure_code = $3, failure_message = $4, challenge_id = NULL, updated_at = $5
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('fail')})
+    RETURNING ${COLUMNS}`,
+)
+const EXPIRE = sql(
+  'intent_expire',
+  `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('expire')}) AND expires_at <= $4
+    RETURNING ${COLUMNS}`,
+)
+const SAVE_FLAGS = sql('intent_save_flags', 'SELECT save_card, card_fingerprint FROM payment_intents WHERE tenant_id = $1 AND id = $2')
+
+/** What a link opens to, read by its token's hash. */
+export interface LinkRecord {
+  intent: PaymentIntent
+  tenantName: string
+  allowedOrigins: string[]
+  allowTopLevel: boolean
+  processor: string
+  claimed: boolean
+  sessionHash: Buffer | null
+}
+
+export interface IntentFilter {
+  userId?: string
+  status?: IntentStatus
+  createdGte?: string
+  createdLt?: string
+  after?: { createdAt: Date; id: string }
+  /** Rows to read (a page's limit plus one). */
+  limit: number
+}
+
+export interface Outcome {
+  status: 'succeeded' | 'failed'
+  failureCode: FailureCode | null
+  failureMessage: string | null
+  card: { brand: string; last4: string; expMonth: number; expYear: number }
+  processorReference: string
+  savedCardId: string | null
+}
+
+/** RFC 3339 allows two times PostgreSQL refuses: the year 0000 and offsets beyond ±15:59. */
+export const storableTimestamp = (t: string) => !t.startsWith('0000') && Number(/[+-](\d{2}):\d{2}$/.exec(t)?.[1] ?? 0) <= 15
 
 export class PaymentIntentRepository {
-  constructor(readonly q: Queryable) {}
+  constructor(private readonly q: Queryable) {}
+
+  /**
+   * Writes a `pending` intent with its link on the user's default approved account for the
+   * currency (or the pinned one). Answers false when nothing fitted (see `whyNotMinted`).
+   * Times go as UTC ISO text: `pg` formats a Date by hand in local time.
+   */
+  async mint(
+    tenantId: TenantId,
+    m: { id: PaymentIntentId; userId: string; tokenHash: Buffer; amountMinor: number; currency: CurrencyCode; pinnedAccount: string | null; expiresAt: string; now: string },
+  ): Promise<boolean> {
+    return (await this.q.run(MINT, [tenantId, m.id, m.userId, m.tokenHash, m.amountMinor, m.currency, m.pinnedAccount, m.expiresAt, m.now])) > 0
+  }
+
+  async whyNotMinted(tenantId: TenantId, userId: string, pinnedAccount: string | null): Promise<{ userExists: boolean; pinnedApproved: boolean }> {
+    const [why] = await this.q.query<{ user_ok: boolean; pinned_approved: boolean }>(WHY_NOT_MINTED, [tenantId, userId, pinnedAccount])
+    return { userExists: why?.user_ok ?? false, pinnedApproved: why?.pinned_approved ?? false }
+  }
+
+  async get(tenantId: TenantId, id: string): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(GET, [tenantId, id])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** Newest first. The caller checks times with `storableTimestamp` first. */
+  async list(tenantId: TenantId, f: IntentFilter): Promise<PaymentIntent[]> {
+    const rows = await this.q.query(LIST, [
+      tenantId,
+      f.userId ?? null,
+      f.status ? statesOf(f.status) : null,
+      f.createdGte ?? null,
+      f.createdLt ?? null,
+      f.after?.createdAt ?? null,
+      f.after?.id ?? null,
+      f.limit,
+    ])
+    return rows.map(intentFrom)
+  }
+
+  async saveFlags(tenantId: TenantId, id: PaymentIntentId): Promise<{ saveCard: boolean; fingerprint: string | null }> {
+    const [row] = await this.q.query<{ save_card: boolean; card_fingerprint: string | null }>(SAVE_FLAGS, [tenantId, id])
+    return { saveCard: row?.save_card ?? false, fingerprint: row?.card_fingerprint ?? null }
+  }
+
+  /** The link behind a token's hash, with its tenant and processor. Crosses tenants: the token is all the page has. */
+  async findLinkByTokenAcrossTenants(tokenHash: Buffer): Promise<LinkRecord | undefined> {
+    const [row] = await this.q.query(LINK_BY_TOKEN, [tokenHash])
+    if (!row) return undefined
+    return {
+      intent: intentFrom(row),
+      tenantName: row.tenant_name as string,
+      allowedOrigins: row.allowed_origins as string[],
+      allowTopLevel: row.allow_top_level as boolean,
+      processor: row.processor as string,
+      claimed: row.claimed_at !== null,
+      sessionHash: (row.session_hash as Buffer | null) ?? null,
+    }
+  }
+
+  /** The used-once rule: the first claim of a pending, unexpired link wins. Crosses tenants, like the lookup. */
+  async claimLinkByTokenAcrossTenants(tokenHash: Buffer, sessionHash: Buffer, now: Date): Promise<boolean> {
+    return (await this.q.run(CLAIM, [tokenHash, now, sessionHash])) > 0
+  }
+
+  /** `start`: pending → processing, for the one confirm that wins. */
+  async start(tenantId: TenantId, id: PaymentIntentId, now: Date, card: { saveCard: boolean; fingerprint: string | null }): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(START, [tenantId, id, now, card.saveCard, card.fingerprint])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** `require_action`: processing → requires_action, keeping what the answer needs. */
+  async requireAction(tenantId: TenantId, id: PaymentIntentId, a: { challengeId: string; processorReference: string; savedCardId: string | null }, now: Date): Promise<boolean> {
+    return (await this.q.run(REQUIRE_ACTION, [tenantId, id, a.challengeId, a.processorReference, a.savedCardId, now])) > 0
+  }
+
+  /** `succeed` or `fail` with the processor's answer. */
+  async finish(tenantId: TenantId, id: PaymentIntentId, o: Outcome, now: Date): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(FINISH, [
+      tenantId,
+      id,
+      INTENT_TRANSITIONS[o.status === 'succeeded' ? 'succeed' : 'fail'].to,
+      o.failureCode,
+      o.failureMessage,
+      o.card.brand,
+      o.card.last4,
+      o.card.expMonth,
+      o.card.expYear,
+      o.processorReference,
+      o.savedCardId,
+      now,
+    ])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** `fail` without an answer from the processor (it never saw the payment). */
+  async failWithoutOutcome(tenantId: TenantId, id: PaymentIntentId, failure: { code: FailureCode; message: string }, now: Date): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(FAIL_PLAIN, [tenantId, id, failure.code, failure.message, now])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** `expire`: a pending intent past its `expires_at` fails as `link_expired`. */
+  async expire(tenantId: TenantId, id: PaymentIntentId, message: string, now: Date): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(EXPIRE, [tenantId, id, message, now])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** Pending intents past their expiry, oldest first, for the sweeper. */
+  async dueForExpiryAcrossTenants(now: Date, limit: number): Promise<PaymentIntent[]> {
+    const rows = await this.q.query(`SELECT ${COLUMNS} FROM payment_intents WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [now, limit])
+    return rows.map(intentFrom)
+  }
+
+  /**
+   * Intents recovery must finish, with their account's processor: `processing` since before
+   * `staleBefore`, and `requires_action` past the link's expiry.
+   */
+  async stuckAcrossTenants(staleBefore: Date, now: Date, limit: number): Promise<(PaymentIntent & { processor: string })[]> {
+    const rows = await this.q.query(
+      `SELECT ${I_COLUMNS}, a.processor
+         FROM payment_intents i JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
+        WHERE (i.status = 'processing' AND i.updated_at <= $1) OR (i.status = 'requires_action' AND i.expires_at <= $2)
+        ORDER BY i.updated_at LIMIT $3`,
+      [staleBefore, now, limit],
+    )
+    return rows.map((r) => ({ ...intentFrom(r), processor: r.processor as string }))
+  }
 }

@@ -1,0 +1,160 @@
+/**
+ * The composition root: the one place that builds paylink's services from configuration,
+ * a database and a clock, and wires them together (store → domain services → background
+ * worker). `serve` (src/main.ts), the CLI, the tests and the bench all start here; the HTTP
+ * app (src/app.ts) only receives what this builds, and each route only the services it
+ * names (see src/http/types.ts).
+ */
+import { Redis } from 'ioredis'
+import type { Config } from './config.js'
+import type { Db } from './storage/db.js'
+import { createStore } from './storage/store.js'
+import { pendingMigrations } from './storage/migrate.js'
+import type { Clock } from './domain/shared/clock.js'
+import { Sealer } from './domain/shared/crypto.js'
+import { SigningKeys } from './domain/oauth/keys.js'
+import { TokenService } from './domain/oauth/tokens.js'
+import { TenantService } from './domain/tenants/service.js'
+import { CardProcessingService } from './domain/tenants/card-processing.js'
+import { UserService } from './domain/users/service.js'
+import { PaymentService } from './domain/payments/service.js'
+import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
+import { Lifecycle } from './domain/payments/lifecycle.js'
+import { SavedCardService } from './domain/cards/saved-cards.js'
+import { WebhookService } from './domain/webhooks/service.js'
+import { ProcessorSet } from './processors/registry.js'
+import './processors/builtins.js'
+import { DeliveryWorker } from './outbox/worker.js'
+import { BackgroundRunner } from './outbox/runner.js'
+import { OUTBOX_CHANNEL, OutboxNotifier } from './outbox/notify.js'
+import { writeOutcomeEvent } from './outbox/writer.js'
+import { Metrics } from './observability/metrics.js'
+import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
+import { IdempotentReplies } from './http/idempotency.js'
+
+export interface ServiceDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  /** The 32-byte DATA_ENCRYPTION_KEY. */
+  encryptionKey: Buffer
+  /** Also export Node's process metrics (the real server; not tests). */
+  defaultMetrics?: boolean
+  /** A background job failed (logged by the caller). */
+  onBackgroundError?: (err: unknown) => void
+  /** An informational line from the background jobs (every webhook attempt). */
+  log?: (msg: string, extra?: Record<string, unknown>) => void
+}
+
+/** Everything paylink does, built once per process. */
+export interface Services {
+  config: Config
+  clock: Clock
+  sealer: Sealer
+  keys: SigningKeys
+  tokens: TokenService
+  tenants: TenantService
+  cardProcessing: CardProcessingService
+  users: UserService
+  payments: PaymentService
+  idempotency: IdempotentReplies
+  savedCards: SavedCardService
+  processors: ProcessorSet
+  checkout: CheckoutService
+  webhooks: WebhookService
+  lifecycle: Lifecycle
+  deliveryWorker: DeliveryWorker
+  /** Webhook delivery, link expiry and payment recovery; started by `startWorker` (main, for ROLE all/worker). */
+  background: BackgroundRunner
+  /** Starts `background`, and on PostgreSQL listens for other processes' new deliveries; stopped by `close`. */
+  startWorker(): Promise<void>
+  /** For /readyz: the migrations not yet applied, or undefined when the database does not answer. */
+  pendingMigrations(): Promise<number[] | undefined>
+  metrics: Metrics
+  limiter: RateLimiter
+  /** Closes what the services hold open (Redis, the listening connection). The database is the caller's. */
+  close(): Promise<void>
+}
+
+export async function buildServices(deps: ServiceDeps): Promise<Services> {
+  const { config, db, clock } = deps
+  const store = createStore(db)
+  const sealer = new Sealer(deps.encryptionKey)
+  const keys = new SigningKeys(db, sealer, clock)
+  await keys.init()
+  const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
+  const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
+  const processors = new ProcessorSet({ db, clock })
+  const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
+  const limiter = new RateLimiter(
+    config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),
+    config.rateLimitMultiplier,
+    (rule) => metrics.rateLimited.inc({ rule }),
+  )
+  let background: BackgroundRunner | undefined
+  // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
+  const notifier = db.listen ? new OutboxNotifier(db, (err) => deps.onBackgroundError?.(err)) : undefined
+  const wake = () => {
+    background?.wake()
+    notifier?.poke()
+  }
+  // A final outcome writes its webhook event in the same transaction (the outbox).
+  const onFinal: OnFinal = async (tx, intent) => {
+    await writeOutcomeEvent(tx, intent, clock.now())
+    setImmediate(wake)
+  }
+  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal })
+  const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
+  const lifecycle = new Lifecycle(store, clock, checkout, processors, config.processingRecoverySeconds * 1000)
+  const deliveryWorker = new DeliveryWorker({
+    db,
+    clock,
+    sealer,
+    allowPrivate: config.allowPrivateWebhookUrls,
+    ...(deps.log ? { log: deps.log } : {}),
+    onAttempt: (result, lagMs) => {
+      metrics.webhookAttempts.inc({ result })
+      if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
+    },
+  })
+  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err), config.workerPollSeconds * 1000)
+  const runner = background
+  let unlisten: (() => Promise<void>) | undefined
+  const startWorker = async () => {
+    runner.start()
+    try {
+      unlisten = await db.listen?.(OUTBOX_CHANNEL, () => runner.wake())
+    } catch (err) {
+      // Polling still finds every delivery; only the instant wake-up is missing.
+      deps.onBackgroundError?.(err)
+    }
+  }
+  return {
+    config,
+    clock,
+    sealer,
+    keys,
+    tokens,
+    savedCards,
+    processors,
+    checkout,
+    webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
+    lifecycle,
+    deliveryWorker,
+    background: runner,
+    metrics,
+    limiter,
+    startWorker,
+    pendingMigrations: () => pendingMigrations(db).catch(() => undefined),
+    close: async () => {
+      notifier?.stop()
+      await unlisten?.()
+      await limiter.close()
+    },
+    tenants: new TenantService(db, clock, tokens, sealer),
+    cardProcessing: new CardProcessingService(db, clock),
+    users: new UserService(db, clock),
+    payments,
+    idempotency: new IdempotentReplies(store, sealer, clock),
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The payment state machines: every pair of states, allowed against refused, as the table
+ * in src/domain/payments/state.ts says and as its conditional updates enforce in the database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  can,
+  edges,
+  IllegalTransition,
+  INTENT_STATES,
+  INTENT_TRANSITIONS,
+  nextState,
+  publicStatus,
+  REFUND_STATES,
+  REFUND_TRANSITIONS,
+  statesOf,
+  type IntentEvent,
+  type IntentState,
+} from '../../src/domain/payments/state.js'
+import type { Db } from '../../src/storage/db.js'
+import { createStore, type Store } from '../../src/storage/store.js'
+import type { PaymentIntentId, TenantId } from '../../src/domain/shared/ids.js'
+import { openTestDb } from '../helpers/app.js'
+
+/** The moves a payment may make, written out by hand: the table must say exactly these. */
+const ALLOWED: [IntentState, IntentState][] = [
+  ['pending', 'processing'],
+  ['pending', 'failed'],
+  ['processing', 'requires_action'],
+  ['processing', 'awaiting_processor'],
+  ['processing', 'succeeded'],
+  ['processing', 'failed'],
+  ['requires_action', 'processing'],
+  ['requires_action', 'succeeded'],
+  ['requires_action', 'failed'],
+  ['awaiting_processor', 'succeeded'],
+  ['awaiting_processor', 'failed'],
+]
+const allowed = (from: string, to: string) => ALLOWED.some(([f, t]) => f === from && t === to)
+const events = Object.keys(INTENT_TRANSITIONS) as IntentEvent[]
+
+describe('the payment intent state machine', () => {
+  it('connects every pair of states exactly as allowed, and refuses every other pair', () => {
+    for (const from of INTENT_STATES) {
+      for (const to of INTENT_STATES) {
+        const moves = events.filter((e) => can(INTENT_TRANSITIONS, from, e) && nextState(INTENT_TRANSITIONS, from, e) === to)
+        expect(moves.length > 0, `${from} → ${to}`).toBe(allowed(from, to))
+      }
+    }
+    expect(edges(INTENT_TRANSITIONS).map((e) => [e.from, e.to]).sort()).toEqual([...ALLOWED].sort())
+  })
+
+  it('never leaves a final state, and says so with an error', () => {
+    for (const from of ['succeeded', 'failed'] as const) {
+      for (const e of events) {
+        expect(can(INTENT_TRANSITIONS, from, e)).toBe(false)
+        expect(() => nextState(INTENT_TRANSITIONS, from, e)).toThrow(IllegalTransition)
+      }
+    }
+    expect(() => nextState(INTENT_TRANSITIONS, 'pending', 'succeed')).toThrow('no transition succeed from pending')
+  })
+
+  it('shows tenants four statuses: waiting for 3-D Secure or for the processor is processing', () => {
+    expect(INTENT_STATES.map(publicStatus)).toEqual(['pending', 'processing', 'processing', 'processing', 'succeeded', 'failed'])
+    expect(statesOf('processing')).toEqual(['processing', 'requires_action', 'awaiting_processor'])
+    expect(statesOf('succeeded')).toEqual(['succeeded'])
+  })
+})
+
+describe('the refund state machine', () => {
+  it('settles a pending refund once, and nothing else', () => {
+    for (const from of REFUND_STATES) {
+      for (const to of REFUND_STATES) {
+        const ok = (Object.keys(REFUND_TRANSITIONS) as (keyof typeof REFUND_TRANSITIONS)[]).some((e) => can(REFUND_TRANSITIONS, from, e) && REFUND_TRANSITIONS[e].to === to)
+        expect(ok, `${from} → ${to}`).toBe(from === 'pending' && to !== 'pending')
+      }
+    }
+  })
+})
+
+describe('the transitions in the database', () => {
+  let db: Db
+  let store: Store
+  const tenantId = `ten_sm${Date.now().toString(36)}` as TenantId
+  const at = new Date()
+  let n = 0
+
+  beforeAll(async () => {
+    db = await openTestDb()
+    store = createStore(db)
+    await db.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ($1, 'State machine', '{}', $2)", [tenantId, at])
+    await db.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ($1, 'usr_sm', $2)", [tenantId, at])
+    await db.query(
+      "INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, priority, created_at) VALUES ($1, 'cpa_sm', 'S', 'sandbox', '{USD}', 0, $2)",
+      [tenantId, at],
+    )
+  })
+  afterAll(async () => {
+    await db?.close()
+  })
+
+  /** An intent put straight into `state` (a test's shortcut past the machine). */
+  async function intentIn(state: IntentState, expiresAt = new Date(at.getTime() + 600_000)): Promise<PaymentIntentId> {
+    const id = `pi_sm${++n}` as PaymentIntentId
+    await db.query(
+      `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+       VALUES ($1, $2, 'usr_sm', 'cpa_sm', 100, 'USD', $3, $4, $5, $5, $6)`,
+      [tenantId, id, state, expiresAt, at, Buffer.from(`${tenantId}:${id}`)],
+    )
+    return id
+  }
+
+  const outcome = (status: 'succeeded' | 'failed') => ({
+    status,
+    failureCode: status === 'failed' ? ('card_declined' as const) : null,
+    failureMessage: null,
+    card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2040 },
+    processorReference: 'ref',
+    savedCardId: null,
+  })
+
+  /** Each repository method against every state: it wins exactly from the table's sources. */
+  const moves: Record<string, { event: IntentEvent; run: (id: PaymentIntentId) => Promise<boolean> }> = {
+    start: { event: 'start', run: async (id) => !!(await store.intents.start(tenantId, id, at, { saveCard: false, fingerprint: null })) },
+    requireAction: { event: 'require_action', run: (id) => store.intents.requireAction(tenantId, id, { challengeId: 'c', processorReference: 'r', savedCardId: null }, at) },
+    succeed: { event: 'succeed', run: async (id) => !!(await store.intents.finish(tenantId, id, outcome('succeeded'), at)) },
+    fail: { event: 'fail', run: async (id) => !!(await store.intents.finish(tenantId, id, outcome('failed'), at)) },
+    failWithoutOutcome: { event: 'fail', run: async (id) => !!(await store.intents.failWithoutOutcome(tenantId, id, { code: 'processing_error', message: 'x' }, at)) },
+  }
+
+  for (const [name, move] of Object.entries(moves)) {
+    it(`${name} wins from ${INTENT_TRANSITIONS[move.event].from.join(', ')} only, and lands in ${INTENT_TRANSITIONS[move.event].to}`, async () => {
+      for (const state of INTENT_STATES) {
+        const id = await intentIn(state)
+        const won = await move.run(id)
+        expect(won, `${name} from ${state}`).toBe(can(INTENT_TRANSITIONS, state, move.event))
+        const after = await store.intents.get(tenantId, id)
+        expect(after!.status).toBe(won ? INTENT_TRANSITIONS[move.event].to : state)
+      }
+    })
+  }
+
+  it('expire wins only from pending, and only once the link is past its time', async () => {
+    for (const state of INTENT_STATES) {
+      const due = await intentIn(state, new Date(at.getTime() - 1000))
+      expect(!!(await store.intents.expire(tenantId, due, 'expired', at)), state).toBe(state === 'pending')
+    }
+    const notYet = await intentIn('pending')
+    expect(await store.intents.expire(tenantId, notYet, 'expired', at)).toBeUndefined()
+  })
+
+  it('of two racing transitions out of one state, exactly one wins', async () => {
+    const id = await intentIn('processing')
+    const results = await Promise.all([moves.succeed!.run(id), moves.fail!.run(id), moves.failWithoutOutcome!.run(id), moves.succeed!.run(id)])
+    expect(results.filter(Boolean)).toHaveLength(1)
+  })
+})
