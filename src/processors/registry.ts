@@ -1,7 +1,9 @@
 /**
  * Card processors are adapters registered by name; the core names none of them and
- * reaches them only through `processorFor`. Built-in adapters are registered by
- * `registerBuiltInProcessors` at start; their factories receive what they may use.
+ * reaches them only through a `ProcessorSet` (one per process, built by the composition
+ * root). The built-in adapters register themselves when `./builtins.ts` is imported (the
+ * composition root does it once); their factories receive what they may use: the sandbox
+ * keeps its simulated ledger in the database, through its own storage module.
  */
 import type { Db } from '../storage/db.js'
 import type { Clock } from '../domain/shared/clock.js'
