@@ -10,6 +10,7 @@ import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { Db } from './storage/db.js'
+import { createStore } from './storage/store.js'
 import type { Clock } from './domain/shared/clock.js'
 import { Sealer } from './domain/shared/crypto.js'
 import { newId } from './domain/shared/ids.js'
@@ -96,10 +97,11 @@ export async function buildServices(
   deps: Omit<Deps, 'logger'> & { onBackgroundError?: (err: unknown) => void; log?: (msg: string, extra?: Record<string, unknown>) => void },
 ): Promise<Services> {
   const { config, db, clock } = deps
+  const store = createStore(db)
   const sealer = new Sealer(deps.encryptionKey)
-  const keys = new SigningKeys(db, sealer, clock)
+  const keys = new SigningKeys(store, sealer, clock)
   await keys.init()
-  const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
+  const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
@@ -168,9 +170,9 @@ export async function buildServices(
       await unlisten?.()
       await limiter.close()
     },
-    tenants: new TenantService(db, clock, tokens, sealer),
-    cardProcessing: new CardProcessingService(db, clock),
-    users: new UserService(db, clock),
+    tenants: new TenantService(store, clock, tokens, sealer),
+    cardProcessing: new CardProcessingService(store, clock),
+    users: new UserService(store, clock),
     payments,
   }
 }
