@@ -80,9 +80,9 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const { config, db, clock } = deps
   const store = createStore(db)
   const sealer = new Sealer(deps.encryptionKey)
-  const keys = new SigningKeys(db, sealer, clock)
+  const keys = new SigningKeys(store, sealer, clock)
   await keys.init()
-  const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
+  const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
@@ -151,9 +151,9 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
       await unlisten?.()
       await limiter.close()
     },
-    tenants: new TenantService(db, clock, tokens, sealer),
-    cardProcessing: new CardProcessingService(db, clock),
-    users: new UserService(db, clock),
+    tenants: new TenantService(store, clock, tokens, sealer),
+    cardProcessing: new CardProcessingService(store, clock),
+    users: new UserService(store, clock),
     payments,
     idempotency: new IdempotentReplies(store, sealer, clock),
   }

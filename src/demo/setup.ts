@@ -8,7 +8,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Services } from '../app.js'
-import type { TenantId } from '../domain/shared/ids.js'
 import type { DemoCredentials } from './shop.js'
 
 export async function ensureDemoTenant(services: Services, dataDir: string, shopOrigin: string): Promise<DemoCredentials & { created: boolean }> {
@@ -22,7 +21,7 @@ export async function ensureDemoTenant(services: Services, dataDir: string, shop
     if (exists && saved.shopOrigin === shopOrigin) return { ...saved, created: false }
   }
   const { tenant, clientId, clientSecret } = await services.tenants.createTenant({ name: 'Demo Shop', origins: [shopOrigin] })
-  const tenantId = tenant.id as TenantId
+  const tenantId = tenant.id
   const account = await services.tenants.createAccount(tenantId, { name: 'Sandbox', processor: 'sandbox', currencies: ['USD', 'EUR', 'GBP'] })
   const user = await services.users.create(tenantId, { external_id: 'demo-customer', email: 'ada@example.com', name: 'Ada Lovelace' })
   await services.cardProcessing.enrol(tenantId, user.id, account.id)

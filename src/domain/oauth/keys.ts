@@ -2,17 +2,16 @@
  * The keys that sign access tokens: ES256, kept in the database so they survive restarts
  * and are shared by every API process, the private half sealed with DATA_ENCRYPTION_KEY.
  *
- * The newest unretired key signs; every key created in the last `ACCESS_TOKEN_TTL` after
- * its retirement still verifies (the JWKS shows current and previous). A process that
- * sees a token with a kid it does not know reloads the keys once, so a key made by a
- * sibling process is picked up without a restart. Every process also re-reads the keys
- * once KEY_REFRESH_MS (clock time) has passed since its last read — before it signs, when
- * it serves the JWKS, and in the background while it verifies — so that after a rotation
- * made elsewhere (`paylink keys rotate`, another process) it signs with the new key within
- * a minute, and stops accepting a key two rotations old.
+ * The newest unretired key signs and the one before it still verifies (the JWKS shows
+ * both). A process that sees a token with a kid it does not know reloads the keys once,
+ * so a key made by a sibling process is picked up without a restart. Every process also
+ * re-reads the keys once KEY_REFRESH_MS (clock time) has passed since its last read —
+ * before it signs, when it serves the JWKS, and in the background while it verifies — so
+ * that after a rotation made elsewhere (`paylink keys rotate`, another process) it signs
+ * with the new key within a minute, and stops accepting a key two rotations old.
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
-import type { Db } from '../../storage/db.js'
+import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import type { Sealer } from '../shared/crypto.js'
 import { newId } from '../shared/ids.js'
@@ -22,6 +21,15 @@ export const SIGNING_ALG = 'ES256'
 /** How old (clock time) a process's copy of the keys may get before it reads them again. */
 export const KEY_REFRESH_MS = 60_000
 
+/** A key as it is stored: the private half sealed with DATA_ENCRYPTION_KEY. */
+export interface StoredSigningKey {
+  kid: string
+  alg: string
+  publicJwk: JWK
+  privateJwkSealed: string
+  createdAt: Date
+}
+
 interface LoadedKey {
   kid: string
   publicJwk: JWK
@@ -29,8 +37,6 @@ interface LoadedKey {
   privateKey?: CryptoKey
   createdAt: Date
 }
-
-const KEY_LOCK = 7_351_942_002
 
 export class SigningKeys {
   private keys: LoadedKey[] = []
@@ -40,64 +46,57 @@ export class SigningKeys {
   private refreshing: Promise<void> | undefined
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
   ) {}
 
-  /** Loads the keys, creating the first one if there is none. */
+  /** Loads the keys, creating the first one if there is none (under the rotation lock: processes starting together make one). */
   async init(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [KEY_LOCK])
-      const [row] = await tx.query('SELECT kid FROM signing_keys WHERE retired_at IS NULL LIMIT 1')
-      if (!row) await this.insertNew(tx)
+    await this.store.signingKeys.withRotationLock(async (keys) => {
+      if (!(await keys.anyUnretired())) await keys.insert(await this.newKey())
     })
     await this.reload()
   }
 
   /** Makes a new signing key; the old ones keep verifying until retired. */
   async rotate(): Promise<string> {
-    const kid = await this.insertNew(this.db)
+    const key = await this.newKey()
+    await this.store.signingKeys.insert(key)
     await this.reload()
-    return kid
+    return key.kid
   }
 
-  private async insertNew(q: Pick<Db, 'query'>): Promise<string> {
+  private async newKey(): Promise<StoredSigningKey> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true })
     const kid = newId('key')
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' }
     const privateJwk = await exportJWK(privateKey)
-    await q.query(
-      'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [kid, SIGNING_ALG, JSON.stringify(publicJwk), this.sealer.seal(JSON.stringify(privateJwk), `signing_key:${kid}`), this.clock.now()],
-    )
-    return kid
+    return { kid, alg: SIGNING_ALG, publicJwk, privateJwkSealed: this.sealer.seal(JSON.stringify(privateJwk), `signing_key:${kid}`), createdAt: this.clock.now() }
   }
 
   async reload(): Promise<void> {
-    const rows = await this.db.query<{ kid: string; public_jwk: JWK; private_jwk_encrypted: string; created_at: Date }>(
-      'SELECT kid, public_jwk, private_jwk_encrypted, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 2',
-    )
+    // The newest signs; the one before it still verifies.
+    const newest = await this.store.signingKeys.newestUnretired(2)
     const keys: LoadedKey[] = []
-    for (const [i, row] of rows.entries()) {
+    for (const [i, stored] of newest.entries()) {
       // A kid's key never changes: a key loaded before is kept as it is (the same objects, so
       // tokens verified with it stay remembered), unless it now signs and lacks its private half.
-      const prior = this.keys.find((k) => k.kid === row.kid)
+      const prior = this.keys.find((k) => k.kid === stored.kid)
       if (prior && (i > 0 || prior.privateKey)) {
         keys.push(prior)
         continue
       }
-      const publicJwk = typeof row.public_jwk === 'string' ? (JSON.parse(row.public_jwk) as JWK) : row.public_jwk
       const key: LoadedKey = {
-        kid: row.kid,
-        publicJwk,
-        publicKey: prior?.publicKey ?? ((await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey),
-        createdAt: new Date(row.created_at),
+        kid: stored.kid,
+        publicJwk: stored.publicJwk,
+        publicKey: prior?.publicKey ?? ((await importJWK(stored.publicJwk, SIGNING_ALG)) as CryptoKey),
+        createdAt: stored.createdAt,
       }
       if (i === 0) {
         let opened: Buffer
         try {
-          opened = this.sealer.open(row.private_jwk_encrypted, `signing_key:${row.kid}`)
+          opened = this.sealer.open(stored.privateJwkSealed, `signing_key:${stored.kid}`)
         } catch {
           throw new Error('DATA_ENCRYPTION_KEY cannot open the signing keys stored in this database: it is not the key the database was set up with.')
         }
@@ -151,7 +150,7 @@ export class SigningKeys {
   }
 
   /** The current and previous public keys, for /.well-known/jwks.json. */
-  jwks(): { keys: JWK[] } {
-    return { keys: this.keys.slice(0, 2).map((k) => k.publicJwk) }
+  publicJwks(): JWK[] {
+    return this.keys.slice(0, 2).map((k) => k.publicJwk)
   }
 }

@@ -5,3 +5,6 @@ export const ALL_SCOPES = [...TENANT_SCOPES, ADMIN_SCOPE] as const
 export type Scope = (typeof ALL_SCOPES)[number]
 
 export const isScope = (s: string): s is Scope => (ALL_SCOPES as readonly string[]).includes(s)
+
+/** The scopes a client of a tenant, or of the operator, may hold. */
+export const scopesFor = (kind: 'tenant' | 'operator'): readonly Scope[] => (kind === 'tenant' ? TENANT_SCOPES : [ADMIN_SCOPE])

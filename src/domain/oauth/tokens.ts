@@ -17,8 +17,7 @@
  * entries miss), and the client's standing (revocation, as above).
  */
 import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors, type CryptoKey } from 'jose'
-import type { Db } from '../../storage/db.js'
-import { sql } from '../../storage/db.js'
+import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import { hashSecret, verifySecret } from '../shared/crypto.js'
 import { newId, type ClientId, type TenantId } from '../shared/ids.js'
@@ -34,26 +33,33 @@ export interface Principal {
   readonly scopes: ReadonlySet<string>
 }
 
-/** An RFC 6749 §5.2 error. */
+/** An RFC 6749 §5.2 error; the token endpoint answers it in OAuth's own form. */
 export class OAuthError extends Error {
   constructor(
     readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
     readonly description: string,
-    readonly status = 400,
   ) {
     super(description)
   }
 }
 
-export interface IssuedToken {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-  scope: string
+/** An OAuth client as stored: only the hash of its secret is kept. */
+export interface OAuthClient {
+  id: ClientId
+  /** Null for an operator client. */
+  tenantId: TenantId | null
+  secretHash: string
+  scopes: string[]
+  revokedAt: Date | null
 }
 
-const FIND_CLIENT = sql('oauth_client_by_id', 'SELECT id, tenant_id, secret_hash, scopes, revoked_at FROM oauth_clients WHERE id = $1')
-const CLIENT_ACTIVE = sql('oauth_client_active', 'SELECT tenant_id FROM oauth_clients WHERE id = $1 AND revoked_at IS NULL')
+/** A signed access token and what it grants. */
+export interface IssuedToken {
+  accessToken: string
+  /** Seconds. */
+  expiresIn: number
+  scopes: string[]
+}
 
 export interface TokenServiceOptions {
   issuer: string
@@ -79,58 +85,55 @@ const ACTIVE_CLIENT_CACHE_SIZE = 10_000
 
 export class TokenService {
   private readonly verified = new Map<string, VerifiedToken>()
-  private readonly activeClients = new Map<string, { tenantId: string | null; until: number }>()
+  private readonly activeClients = new Map<ClientId, { tenantId: TenantId | null; until: number }>()
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly keys: SigningKeys,
     private readonly clock: Clock,
     readonly options: TokenServiceOptions,
   ) {}
 
-  /** Creates a client and returns its secret, which is never stored or shown again. */
-  async createClient(q: Pick<Db, 'query'>, tenantId: TenantId | null, scopes: readonly Scope[]): Promise<{ clientId: ClientId; clientSecret: string }> {
+  /**
+   * Creates a client and returns its secret, which is never stored or shown again. Runs in
+   * `tx`, so a tenant and its first client are made together.
+   */
+  async createClient(tx: Repositories, tenantId: TenantId | null, scopes: readonly Scope[]): Promise<{ clientId: ClientId; clientSecret: string }> {
     const clientId = newId('client')
     const clientSecret = `pls_${randomToken(32)}`
-    await q.query('INSERT INTO oauth_clients (id, tenant_id, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      clientId,
-      tenantId,
-      await hashSecret(clientSecret),
-      [...scopes],
-      this.clock.now(),
-    ])
+    await tx.tenants.insertClient({ id: clientId, tenantId, secretHash: await hashSecret(clientSecret), scopes, createdAt: this.clock.now() })
     return { clientId, clientSecret }
   }
 
-  async revokeClient(clientId: string): Promise<boolean> {
+  async revokeClient(clientId: ClientId): Promise<boolean> {
     this.activeClients.delete(clientId)
-    const rows = await this.db.query('UPDATE oauth_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [clientId, this.clock.now()])
+    const revoked = await this.store.tenants.revokeClientAcrossTenants(clientId, this.clock.now())
     this.activeClients.delete(clientId)
-    return rows.length > 0
+    return revoked
   }
 
   /** The tenant of an active (unrevoked) client, or undefined; remembered for ACTIVE_CLIENT_MS. */
-  private async activeClient(clientId: string): Promise<{ tenantId: string | null } | undefined> {
+  private async activeClient(clientId: ClientId): Promise<{ tenantId: TenantId | null } | undefined> {
     const now = performance.now()
     const hit = this.activeClients.get(clientId)
     if (hit && hit.until > now) return hit
-    const [row] = await this.db.query<{ tenant_id: string | null }>(CLIENT_ACTIVE, [clientId])
-    if (!row) {
+    const client = await this.store.tenants.findActiveClientAcrossTenants(clientId)
+    if (!client) {
       this.activeClients.delete(clientId)
       return undefined
     }
     if (this.activeClients.size >= ACTIVE_CLIENT_CACHE_SIZE) this.activeClients.delete(this.activeClients.keys().next().value!)
-    const entry = { tenantId: row.tenant_id ?? null, until: now + ACTIVE_CLIENT_MS }
+    const entry = { tenantId: client.tenantId, until: now + ACTIVE_CLIENT_MS }
     this.activeClients.set(clientId, entry)
     return entry
   }
 
   /** The client credentials grant: checks the secret, narrows the scope, signs a token. */
-  async issue(clientId: string, clientSecret: string, requestedScope: string | undefined): Promise<IssuedToken> {
-    const [client] = await this.db.query<{ id: string; tenant_id: string | null; secret_hash: string; scopes: string[]; revoked_at: Date | null }>(FIND_CLIENT, [clientId])
+  async issue(clientId: ClientId, clientSecret: string, requestedScope: string | undefined): Promise<IssuedToken> {
+    const client = await this.store.tenants.findClientAcrossTenants(clientId)
     // Verify against a dummy hash when the client is unknown, so timing does not tell.
-    const ok = await verifySecret(clientSecret, client?.secret_hash ?? DUMMY_HASH)
-    if (!client || !ok || client.revoked_at) throw new OAuthError('invalid_client', 'Client authentication failed.', 401)
+    const ok = await verifySecret(clientSecret, client?.secretHash ?? DUMMY_HASH)
+    if (!client || !ok || client.revokedAt) throw new OAuthError('invalid_client', 'Client authentication failed.')
     let scopes = client.scopes
     if (requestedScope !== undefined) {
       const asked = requestedScope.split(' ').filter(Boolean)
@@ -142,7 +145,7 @@ export class TokenService {
     const now = Math.floor(this.clock.now().getTime() / 1000)
     const { kid, privateKey } = this.keys.current()
     const claims: Record<string, unknown> = { client_id: client.id, scope: scopes.join(' ') }
-    if (client.tenant_id) claims.tenant_id = client.tenant_id
+    if (client.tenantId) claims.tenant_id = client.tenantId
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
       .setIssuer(this.options.issuer)
@@ -152,7 +155,7 @@ export class TokenService {
       .setExpirationTime(now + this.options.ttlSeconds)
       .setJti(randomToken(16))
       .sign(privateKey)
-    return { access_token: token, token_type: 'Bearer', expires_in: this.options.ttlSeconds, scope: scopes.join(' ') }
+    return { accessToken: token, expiresIn: this.options.ttlSeconds, scopes }
   }
 
   /** Verifies a bearer token; undefined when it is not one we accept. */

@@ -2,16 +2,20 @@
  * What the operator does: tenants and their allowed origins, OAuth clients,
  * card-processing accounts, and approving a user's enrolment in an account.
  * Used by the CLI (straight on the database) and by /v1/admin.
+ *
+ * The ids come as the operator typed them: each is looked up before it is used as the
+ * id of a tenant, user or account.
  */
-import type { Db } from '../../storage/db.js'
+import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import { AppError, invalid, notFound } from '../shared/errors.js'
-import { newId, type AccountId, type TenantId, type UserId } from '../shared/ids.js'
+import { newId, type AccountId, type ClientId, type TenantId, type UserId } from '../shared/ids.js'
 import { toCurrency } from '../shared/currencies.js'
 import type { Sealer } from '../shared/crypto.js'
 import { processorInfo, processorNames } from '../../processors/registry.js'
-import { ADMIN_SCOPE, TENANT_SCOPES, isScope, type Scope } from '../oauth/scopes.js'
+import { TENANT_SCOPES, isScope, scopesFor, type Scope } from '../oauth/scopes.js'
 import type { TokenService } from '../oauth/tokens.js'
+import type { ApprovedEnrolment } from './card-processing.js'
 
 export interface Tenant {
   id: TenantId
@@ -43,34 +47,16 @@ export function toOrigin(value: string): string | undefined {
   }
 }
 
-const tenantFrom = (r: { id: string; name: string; allowed_origins: string[]; allow_top_level: boolean; created_at: Date }): Tenant => ({
-  id: r.id as TenantId,
-  name: r.name,
-  allowedOrigins: r.allowed_origins,
-  allowTopLevel: r.allow_top_level,
-  createdAt: new Date(r.created_at),
-})
-
-export const accountFrom = (r: Record<string, unknown>): Account => ({
-  id: r.id as AccountId,
-  tenantId: r.tenant_id as TenantId,
-  name: r.name as string,
-  processor: r.processor as string,
-  currencies: r.currencies as string[],
-  priority: r.priority as number,
-  createdAt: new Date(r.created_at as Date),
-})
-
 export class TenantService {
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly clock: Clock,
     private readonly tokens: TokenService,
     private readonly sealer: Sealer,
   ) {}
 
   /** Creates a tenant and its first OAuth client, which has every tenant scope. */
-  async createTenant(input: { name: string; origins: string[]; allowTopLevel?: boolean }) {
+  async createTenant(input: { name: string; origins: string[]; allowTopLevel?: boolean }): Promise<{ tenant: Tenant; clientId: ClientId; clientSecret: string }> {
     const name = input.name.trim()
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
     if (input.origins.length === 0) throw invalid('allowed_origins', 'must name at least one origin that may frame the payment page')
@@ -80,45 +66,38 @@ export class TenantService {
       if (!origin) throw invalid(`allowed_origins.${i}`, 'must be an origin such as https://shop.example.com (no path)')
       if (!origins.includes(origin)) origins.push(origin)
     }
-    const id = newId('tenant')
-    return this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO tenants (id, name, allowed_origins, allow_top_level, created_at) VALUES ($1, $2, $3, $4, $5)', [
-        id,
-        name,
-        origins,
-        input.allowTopLevel ?? false,
-        this.clock.now(),
-      ])
-      const client = await this.tokens.createClient(tx, id, TENANT_SCOPES)
-      return { tenant: { id, name, allowedOrigins: origins, allowTopLevel: input.allowTopLevel ?? false, createdAt: this.clock.now() } as Tenant, ...client }
+    const tenant: Tenant = { id: newId('tenant'), name, allowedOrigins: origins, allowTopLevel: input.allowTopLevel ?? false, createdAt: this.clock.now() }
+    return this.store.transaction(async (tx) => {
+      await tx.tenants.insert(tenant)
+      const client = await this.tokens.createClient(tx, tenant.id, TENANT_SCOPES)
+      return { tenant, ...client }
     })
   }
 
   async getTenant(id: string): Promise<Tenant> {
-    const [row] = await this.db.query<Parameters<typeof tenantFrom>[0]>('SELECT * FROM tenants WHERE id = $1', [id])
-    if (!row) throw notFound('tenant')
-    return tenantFrom(row)
+    const tenant = await this.store.tenants.find(id as TenantId)
+    if (!tenant) throw notFound('tenant')
+    return tenant
   }
 
-  async listTenants(): Promise<Tenant[]> {
-    const rows = await this.db.query<Parameters<typeof tenantFrom>[0]>('SELECT * FROM tenants ORDER BY created_at DESC, id DESC')
-    return rows.map(tenantFrom)
+  listTenants(): Promise<Tenant[]> {
+    return this.store.tenants.listAcrossTenants()
   }
 
   /** A client for a tenant (tenant scopes) or, with `tenantId` null, an operator client (`admin`). */
   async createClient(tenantId: string | null, scopes: string[]) {
     // Any string names a tenant, even "": only null makes an operator client.
-    if (tenantId !== null) await this.getTenant(tenantId)
-    const allowed: readonly string[] = tenantId ? TENANT_SCOPES : [ADMIN_SCOPE]
+    const tenant = tenantId === null ? null : await this.getTenant(tenantId)
+    const allowed = scopesFor(tenant ? 'tenant' : 'operator')
     const wanted = scopes.length ? [...new Set(scopes)] : [...allowed]
     const bad = wanted.find((s) => !isScope(s) || !allowed.includes(s))
-    if (bad !== undefined) throw invalid('scopes', `"${bad}" is not a scope for ${tenantId ? 'a tenant' : 'an operator'} client (allowed: ${allowed.join(' ')})`)
-    const client = await this.tokens.createClient(this.db, tenantId as TenantId | null, wanted as Scope[])
+    if (bad !== undefined) throw invalid('scopes', `"${bad}" is not a scope for ${tenant ? 'a tenant' : 'an operator'} client (allowed: ${allowed.join(' ')})`)
+    const client = await this.tokens.createClient(this.store, tenant?.id ?? null, wanted as Scope[])
     return { ...client, tenantId, scopes: wanted }
   }
 
   async createAccount(tenantId: string, input: { name: string; processor: string; currencies: string[]; priority?: number; config?: Record<string, unknown> }): Promise<Account> {
-    await this.getTenant(tenantId)
+    const tenant = await this.getTenant(tenantId)
     const name = input.name.trim()
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
     if (!processorInfo(input.processor)) throw invalid('processor', `must be one of ${processorNames().join(', ')}`)
@@ -131,45 +110,28 @@ export class TenantService {
     }
     const priority = input.priority ?? 100
     if (!Number.isInteger(priority) || priority < 0 || priority > 1_000_000) throw invalid('priority', 'must be a whole number from 0 to 1000000')
-    const id = newId('account')
-    const config = input.config ? this.sealer.seal(JSON.stringify(input.config), `account:${id}`) : null
-    const [row] = await this.db.query(
-      `INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, priority, config_encrypted, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [tenantId, id, name, input.processor, currencies, priority, config, this.clock.now()],
-    )
-    return accountFrom(row!)
+    const account: Account = { id: newId('account'), tenantId: tenant.id, name, processor: input.processor, currencies, priority, createdAt: this.clock.now() }
+    const config = input.config ? this.sealer.seal(JSON.stringify(input.config), `account:${account.id}`) : null
+    await this.store.accounts.insert(account, config)
+    return account
   }
 
   async listAccounts(tenantId: string): Promise<Account[]> {
-    await this.getTenant(tenantId)
-    const rows = await this.db.query('SELECT * FROM card_processing_accounts WHERE tenant_id = $1 ORDER BY priority, created_at, id', [tenantId])
-    return rows.map(accountFrom)
+    const tenant = await this.getTenant(tenantId)
+    return this.store.accounts.list(tenant.id)
   }
 
   /** Approves a user's enrolment in an account, enrolling the user if needed. */
-  async approveEnrolment(tenantId: string, userId: string, accountId: string) {
-    const now = this.clock.now()
-    const [check] = await this.db.query<{ user_ok: boolean; account_ok: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM end_users WHERE tenant_id = $1 AND id = $2) AS user_ok,
-              EXISTS (SELECT 1 FROM card_processing_accounts WHERE tenant_id = $1 AND id = $3) AS account_ok`,
-      [tenantId, userId, accountId],
-    )
-    if (!check?.user_ok) throw notFound('user')
-    if (!check.account_ok) throw notFound('card-processing account')
-    const [row] = await this.db.query<{ status: string; approved_at: Date }>(
-      `INSERT INTO card_processing_enrolments (tenant_id, user_id, account_id, status, approved_at, created_at)
-       VALUES ($1, $2, $3, 'approved', $4, $4)
-       ON CONFLICT (tenant_id, user_id, account_id) DO UPDATE
-         SET status = 'approved', approved_at = COALESCE(card_processing_enrolments.approved_at, EXCLUDED.approved_at)
-       RETURNING status, approved_at`,
-      [tenantId, userId, accountId, now],
-    )
-    return { tenantId: tenantId as TenantId, userId: userId as UserId, accountId: accountId as AccountId, status: row!.status, approvedAt: new Date(row!.approved_at) }
+  async approveEnrolment(tenantId: string, userId: string, accountId: string): Promise<ApprovedEnrolment> {
+    const [tenant, user, account] = [tenantId as TenantId, userId as UserId, accountId as AccountId]
+    const target = await this.store.accounts.enrolmentTarget(tenant, user, account)
+    if (!target.userExists) throw notFound('user')
+    if (!target.processor) throw notFound('card-processing account')
+    return this.store.accounts.approveEnrolment(tenant, user, account, this.clock.now())
   }
 
   /** Refuses every token of a client from now on. */
-  async revokeClient(clientId: string) {
-    if (!(await this.tokens.revokeClient(clientId))) throw new AppError('not_found', 'No such active client.')
+  async revokeClient(clientId: string): Promise<void> {
+    if (!(await this.tokens.revokeClient(clientId as ClientId))) throw new AppError('not_found', 'No such active client.')
   }
 }

@@ -4,5 +4,7 @@
  * schema in `../schemas/objects.ts`.
  */
 export * from './accounts.js'
+export * from './oauth.js'
 export * from './payments.js'
+export * from './tenants.js'
 export * from './users.js'

@@ -3,12 +3,14 @@ import { Type } from 'typebox'
 import type { App, Services } from '../../app.js'
 import { toCurrency } from '../../domain/shared/currencies.js'
 import { invalid } from '../../domain/shared/errors.js'
+import type { AccountId, UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
 import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
 import { CardProcessingAccount } from '../schemas/objects.js'
 import { userAccountJson } from '../presenters/index.js'
 
+// A user id in the path is any string (an unknown one is not found); the lookups check it.
 const Params = Type.Object({ user_id: Type.String({ maxLength: 80 }) })
 
 export function cardProcessingRoutes(app: App, { cardProcessing }: Services) {
@@ -30,7 +32,7 @@ export function cardProcessingRoutes(app: App, { cardProcessing }: Services) {
     async (request) => {
       const currency = toCurrency(request.query.currency ?? 'USD')
       if (!currency) throw invalid('currency', 'must be a current ISO 4217 currency code')
-      const accounts = await cardProcessing.listForUser(tenantOf(request), request.params.user_id, currency)
+      const accounts = await cardProcessing.listForUser(tenantOf(request), request.params.user_id as UserId, currency)
       return ok(request, accounts.map(userAccountJson))
     },
   )
@@ -51,9 +53,11 @@ export function cardProcessingRoutes(app: App, { cardProcessing }: Services) {
     },
     async (request, reply) => {
       const tenantId = tenantOf(request)
-      const { created } = await cardProcessing.enrol(tenantId, request.params.user_id, request.body.card_processing_id)
-      const accounts = await cardProcessing.listForUser(tenantId, request.params.user_id, toCurrency('USD')!)
-      const account = accounts.find((a) => a.id === request.body.card_processing_id)!
+      const userId = request.params.user_id as UserId
+      const accountId = request.body.card_processing_id as AccountId
+      const { created } = await cardProcessing.enrol(tenantId, userId, accountId)
+      const accounts = await cardProcessing.listForUser(tenantId, userId, toCurrency('USD')!)
+      const account = accounts.find((a) => a.id === accountId)!
       return reply.code(created ? 201 : 200).send(ok(request, userAccountJson(account)))
     },
   )

@@ -2,21 +2,14 @@
  * OAuth 2.0: the token endpoint (client credentials, RFC 6749 §4.4), authorization-server
  * metadata (RFC 8414) and the JWKS. These answer in OAuth's own forms, not the envelope.
  */
-import { Type } from 'typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Services } from '../../app.js'
 import { OAuthError } from '../../domain/oauth/tokens.js'
-import { ALL_SCOPES } from '../../domain/oauth/scopes.js'
+import type { ClientId } from '../../domain/shared/ids.js'
 import { RULES } from '../plugins/rate-limit.js'
 import { ErrorEnvelope } from '../schemas/common.js'
-
-const TokenAnswer = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer(),
-  scope: Type.String(),
-})
-const OAuthErrorBody = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) })
+import { AccessToken, OAuthErrorBody } from '../schemas/objects.js'
+import { accessTokenJson, authorizationServerMetadataJson, jwksJson, oauthErrorJson } from '../presenters/index.js'
 
 /** Reads the client's credentials from HTTP Basic (client_secret_basic) or the form (client_secret_post); never both. */
 function clientCredentials(request: FastifyRequest, form: Record<string, unknown>): { id: string; secret: string } {
@@ -27,17 +20,17 @@ function clientCredentials(request: FastifyRequest, form: Record<string, unknown
     if (!m || inForm) throw new OAuthError('invalid_request', 'Use exactly one client authentication method.')
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    if (colon < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials.', 401)
+    if (colon < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials.')
     // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
     const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '))
     try {
       return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) }
     } catch {
-      throw new OAuthError('invalid_client', 'Malformed Basic credentials.', 401)
+      throw new OAuthError('invalid_client', 'Malformed Basic credentials.')
     }
   }
   if (typeof form.client_id !== 'string' || typeof form.client_secret !== 'string') {
-    throw new OAuthError('invalid_client', 'Send client credentials with HTTP Basic or client_id and client_secret in the form.', 401)
+    throw new OAuthError('invalid_client', 'Send client credentials with HTTP Basic or client_id and client_secret in the form.')
   }
   return { id: form.client_id, secret: form.client_secret }
 }
@@ -45,9 +38,11 @@ function clientCredentials(request: FastifyRequest, form: Record<string, unknown
 /** Client ids are ours (`cli_…`): anything else cannot authenticate, and never reaches the database. */
 const CLIENT_ID = /^cli_[0-9a-z]{1,64}$/
 
+/** RFC 6749 §5.2: a failed client authentication is 401 with a challenge; every other error 400. */
 function sendOAuthError(reply: FastifyReply, err: OAuthError) {
-  if (err.status === 401) reply.header('www-authenticate', 'Basic realm="paylink"')
-  return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description })
+  if (err.error === 'invalid_client') reply.code(401).header('www-authenticate', 'Basic realm="paylink"')
+  else reply.code(400)
+  return reply.header('cache-control', 'no-store').send(oauthErrorJson(err))
 }
 
 export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Services) {
@@ -62,7 +57,7 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
         // A rate-limited request is refused in the envelope (rate_limited, with Retry-After), like every other rule.
-        response: { 200: TokenAnswer, 429: ErrorEnvelope, '4XX': OAuthErrorBody },
+        response: { 200: AccessToken, 429: ErrorEnvelope, '4XX': OAuthErrorBody },
       },
     },
     async (request, reply) => {
@@ -74,14 +69,14 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
           if (v.includes('\u0000')) throw new OAuthError('invalid_request', `Parameter ${k} holds a NUL character.`)
         }
         const creds = clientCredentials(request, form)
-        if (!CLIENT_ID.test(creds.id)) throw new OAuthError('invalid_client', 'Client authentication failed.', 401)
+        if (!CLIENT_ID.test(creds.id)) throw new OAuthError('invalid_client', 'Client authentication failed.')
         if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required.')
         if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.')
         // Per IP before the slow secret check; per client only once the secret is proved.
         await limiter.check(RULES.tokenPerIp, request.ip)
-        const issued = await tokens.issue(creds.id, creds.secret, form.scope as string | undefined)
+        const issued = await tokens.issue(creds.id as ClientId, creds.secret, form.scope as string | undefined)
         await limiter.check(RULES.tokenPerClient, creds.id)
-        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(issued)
+        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(accessTokenJson(issued))
       } catch (err) {
         if (err instanceof OAuthError) return sendOAuthError(reply, err)
         throw err
@@ -92,16 +87,7 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
   app.get(
     '/.well-known/oauth-authorization-server',
     { schema: { operationId: 'getAuthorizationServerMetadata', summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', tags: ['oauth'] } },
-    async () => ({
-      issuer: config.publicBaseUrl,
-      token_endpoint: `${config.publicBaseUrl}/oauth/token`,
-      jwks_uri: `${config.publicBaseUrl}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      response_types_supported: ['token'],
-      scopes_supported: [...ALL_SCOPES],
-      service_documentation: `${config.publicBaseUrl}/docs`,
-    }),
+    async () => authorizationServerMetadataJson(config.publicBaseUrl),
   )
 
   app.get(
@@ -109,7 +95,7 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Service
     { schema: { operationId: 'getJwks', summary: 'Public keys that sign access tokens (current and previous)', tags: ['oauth'] } },
     async (_request, reply) => {
       await keys.refreshIfStale()
-      return reply.header('cache-control', 'public, max-age=300').send(keys.jwks())
+      return reply.header('cache-control', 'public, max-age=300').send(jwksJson(keys.publicJwks()))
     },
   )
 }

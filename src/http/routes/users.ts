@@ -1,6 +1,7 @@
 /** /v1/platform/users: the tenant's end users. */
 import { Type } from 'typebox'
 import type { App, Services } from '../../app.js'
+import type { UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
 import { Envelope, ListEnvelope, ListQuery, errorResponses } from '../schemas/common.js'
@@ -62,6 +63,6 @@ export function userRoutes(app: App, { users }: Services) {
         response: { 200: Envelope(User), ...errorResponses },
       },
     },
-    async (request) => ok(request, userJson(await users.get(tenantOf(request), request.params.user_id))),
+    async (request) => ok(request, userJson(await users.get(tenantOf(request), request.params.user_id as UserId))),
   )
 }

@@ -16,6 +16,43 @@ export const User = Type.Object(
   { additionalProperties: false },
 )
 
+export const Tenant = Type.Object({
+  id: IdOf('tenant'),
+  object: Type.Literal('tenant'),
+  name: Type.String(),
+  allowed_origins: Type.Array(Type.String()),
+  allow_top_level: Type.Boolean(),
+  created_at: Timestamp,
+})
+
+/** A tenant just made, with its first OAuth client. */
+export const CreatedTenant = Type.Object({
+  tenant: Tenant,
+  tenant_id: IdOf('tenant'),
+  client_id: Type.String(),
+  client_secret: Type.String({ description: 'Shown once.' }),
+})
+
+/** An OAuth client just made: the only answer that shows its secret. */
+export const CreatedClient = Type.Object({
+  client_id: Type.String(),
+  client_secret: Type.String({ description: 'Shown once.' }),
+  tenant_id: Type.Union([Type.String(), Type.Null()]),
+  scopes: Type.Array(Type.String()),
+})
+
+export const RevokedClient = Type.Object({ client_id: Type.String(), revoked: Type.Literal(true) })
+
+/*
+ * A card-processing account is one object (`card_processing_account`, one `card_processing_id`)
+ * seen from two sides, so both views carry its name and the fields they share are the same:
+ * the operator sees its configuration (`tenant_id`, `priority`), a tenant sees it through one
+ * user's enrolment (`status`, `is_default`). Neither view can be a superset of the other: an
+ * account has no enrolment status outside a user, and the tenant's answers never carried the
+ * operator's fields.
+ */
+
+/** A card-processing account as one user of the tenant has it. */
 export const CardProcessingAccount = Type.Object(
   {
     card_processing_id: IdOf('account'),
@@ -29,6 +66,38 @@ export const CardProcessingAccount = Type.Object(
   },
   { additionalProperties: false },
 )
+
+/** A card-processing account as the operator sees it (/v1/admin). */
+export const AdminCardProcessingAccount = Type.Object({
+  card_processing_id: IdOf('account'),
+  object: Type.Literal('card_processing_account'),
+  tenant_id: IdOf('tenant'),
+  name: Type.String(),
+  processor: Type.String(),
+  currencies: Type.Array(Type.String()),
+  priority: Type.Integer(),
+  created_at: Timestamp,
+})
+
+/** A user's enrolment in an account, as the operator's approval leaves it. */
+export const EnrolmentApproval = Type.Object({
+  tenant_id: Type.String(),
+  user_id: Type.String(),
+  card_processing_id: Type.String(),
+  status: Type.String(),
+  approved_at: Timestamp,
+})
+
+/** The token endpoint's answer (RFC 6749 §5.1). */
+export const AccessToken = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+})
+
+/** The token endpoint's errors (RFC 6749 §5.2), outside the envelope. */
+export const OAuthErrorBody = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) })
 
 export const CardSummary = Type.Object(
   { brand: Type.String(), last4: Type.String(), exp_month: Type.Integer(), exp_year: Type.Integer() },
