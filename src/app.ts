@@ -10,6 +10,7 @@ import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { Db } from './storage/db.js'
+import { createStore } from './storage/store.js'
 import type { Clock } from './domain/shared/clock.js'
 import { Sealer } from './domain/shared/crypto.js'
 import { newId } from './domain/shared/ids.js'
@@ -100,7 +101,7 @@ export async function buildServices(
   const keys = new SigningKeys(db, sealer, clock)
   await keys.init()
   const tokens = new TokenService(db, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
-  const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
+  const savedCards = new SavedCardService(createStore(db), clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
   const limiter = new RateLimiter(

@@ -11,6 +11,7 @@
  */
 import type { Db, Queryable } from '../../storage/db.js'
 import { sql } from '../../storage/db.js'
+import { repositoriesOn } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import { safeEqual, sha256, type Sealer } from '../shared/crypto.js'
 import { AppError } from '../shared/errors.js'
@@ -260,7 +261,7 @@ export class CheckoutService {
           ])
       let cardId = savedCardId
       if (result.outcome === 'succeeded' && result.savedToken && flags?.save_card && flags.card_fingerprint) {
-        cardId = await this.deps.savedCards.save(tx, {
+        cardId = await this.deps.savedCards.save(repositoriesOn(tx), {
           tenantId: intent.tenantId,
           userId: intent.userId,
           accountId: intent.accountId,

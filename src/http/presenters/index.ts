@@ -4,5 +4,6 @@
  * schema in `../schemas/objects.ts`.
  */
 export * from './accounts.js'
+export * from './cards.js'
 export * from './payments.js'
 export * from './users.js'

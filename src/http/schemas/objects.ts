@@ -76,3 +76,18 @@ export const PaymentLink = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const Card = Type.Object(
+  {
+    id: IdOf('card'),
+    object: Type.Literal('card'),
+    user_id: IdOf('user'),
+    card_processing_id: IdOf('account'),
+    brand: Type.String(),
+    last4: Type.String(),
+    exp_month: Type.Integer(),
+    exp_year: Type.Integer(),
+    created_at: Timestamp,
+  },
+  { additionalProperties: false },
+)
