@@ -12,7 +12,7 @@ import { sql } from '../storage/db.js'
 import type { Clock } from '../domain/shared/clock.js'
 import type { Sealer } from '../domain/shared/crypto.js'
 import { newId } from '../domain/shared/ids.js'
-import { signatureHeader } from './signing.js'
+import { signatureHeader } from '../domain/webhooks/signing.js'
 import { send, type SendInput, type SendResult } from './sender.js'
 import { DISABLE_AFTER_FAILING_MS, nextDelay, parseRetryAfter } from './retry-policy.js'
 

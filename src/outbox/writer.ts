@@ -7,32 +7,8 @@
 import type { Queryable } from '../storage/db.js'
 import { sql } from '../storage/db.js'
 import { newId } from '../domain/shared/ids.js'
-import { formatMajor } from '../domain/shared/money.js'
 import type { PaymentIntent } from '../domain/payments/intents.js'
-
-export type EventType = 'payment_intent.succeeded' | 'payment_intent.failed'
-
-/** The webhook body of an intent's final outcome (SPEC "Webhooks"). */
-export function eventBody(type: EventType, intent: PaymentIntent, at: Date) {
-  return {
-    type,
-    timestamp: at.toISOString(),
-    data: {
-      payment_intent_id: intent.id,
-      user_id: intent.userId,
-      card_processing_id: intent.accountId,
-      amount: formatMajor(intent.amountMinor, intent.currency),
-      amount_minor: intent.amountMinor,
-      currency: intent.currency,
-      status: intent.status,
-      failure_code: intent.failureCode,
-      card: intent.card ? { brand: intent.card.brand, last4: intent.card.last4 } : null,
-      saved_card_id: intent.savedCardId,
-      created_at: intent.createdAt.toISOString(),
-      updated_at: intent.updatedAt.toISOString(),
-    },
-  }
-}
+import { eventBody, type EventType } from '../domain/webhooks/events.js'
 
 const WRITE_EVENT = sql(
   'outbox_write_event',

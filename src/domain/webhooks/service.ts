@@ -8,8 +8,8 @@ import type { Sealer } from '../shared/crypto.js'
 import { AppError, invalid, notFound } from '../shared/errors.js'
 import { newId, type TenantId } from '../shared/ids.js'
 import { decodeCursor, pageOf } from '../shared/pagination.js'
-import { newWebhookSecret } from '../../outbox/signing.js'
-import { urlProblem } from '../../outbox/address-guard.js'
+import { urlProblem } from './addresses.js'
+import { newWebhookSecret } from './signing.js'
 
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000
 
