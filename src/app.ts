@@ -10,7 +10,7 @@ import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { Db } from './storage/db.js'
-import { createStore } from './storage/store.js'
+import { createStore, repositoriesOn } from './storage/store.js'
 import type { Clock } from './domain/shared/clock.js'
 import { Sealer } from './domain/shared/crypto.js'
 import { newId } from './domain/shared/ids.js'
@@ -111,21 +111,21 @@ export async function buildServices(
   )
   let background: BackgroundRunner | undefined
   // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
-  const notifier = db.listen ? new OutboxNotifier(db, (err) => deps.onBackgroundError?.(err)) : undefined
+  const notifier = db.listen ? new OutboxNotifier(createStore(db), (err) => deps.onBackgroundError?.(err)) : undefined
   const wake = () => {
     background?.wake()
     notifier?.poke()
   }
   // A final outcome writes its webhook event in the same transaction (the outbox).
   const onFinal: OnFinal = async (tx, intent) => {
-    await writeOutcomeEvent(tx, intent, clock.now())
+    await writeOutcomeEvent(repositoriesOn(tx), intent, clock.now())
     setImmediate(wake)
   }
   const checkout = new CheckoutService({ db, clock, sealer, processors, savedCards, onFinal })
   const payments = new PaymentService(db, clock, sealer, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
   const lifecycle = new Lifecycle(db, clock, checkout, processors, config.processingRecoverySeconds * 1000)
   const deliveryWorker = new DeliveryWorker({
-    db,
+    store: createStore(db),
     clock,
     sealer,
     allowPrivate: config.allowPrivateWebhookUrls,
@@ -157,7 +157,7 @@ export async function buildServices(
     savedCards,
     processors,
     checkout,
-    webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
+    webhooks: new WebhookService(createStore(db), clock, sealer, config.allowPrivateWebhookUrls, wake),
     lifecycle,
     deliveryWorker,
     background: runner,
