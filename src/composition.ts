@@ -83,7 +83,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const keys = new SigningKeys(store, sealer, clock)
   await keys.init()
   const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
-  const savedCards = new SavedCardService(db, clock, sealer, deps.encryptionKey)
+  const savedCards = new SavedCardService(store, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock })
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
   const limiter = new RateLimiter(
@@ -93,7 +93,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   )
   let background: BackgroundRunner | undefined
   // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
-  const notifier = db.listen ? new OutboxNotifier(db, (err) => deps.onBackgroundError?.(err)) : undefined
+  const notifier = db.listen ? new OutboxNotifier(store, (err) => deps.onBackgroundError?.(err)) : undefined
   const wake = () => {
     background?.wake()
     notifier?.poke()
@@ -107,7 +107,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
   const lifecycle = new Lifecycle(store, clock, checkout, processors, config.processingRecoverySeconds * 1000)
   const deliveryWorker = new DeliveryWorker({
-    db,
+    store,
     clock,
     sealer,
     allowPrivate: config.allowPrivateWebhookUrls,
@@ -138,7 +138,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     savedCards,
     processors,
     checkout,
-    webhooks: new WebhookService(db, clock, sealer, config.allowPrivateWebhookUrls, wake),
+    webhooks: new WebhookService(store, clock, sealer, config.allowPrivateWebhookUrls, wake),
     lifecycle,
     deliveryWorker,
     background: runner,

@@ -6,7 +6,7 @@
  */
 import http from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { sign } from '../outbox/signing.js'
+import { signWebhook as sign } from '../domain/webhooks/signing.js'
 
 export interface DemoCredentials {
   tenantId: string

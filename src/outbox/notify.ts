@@ -1,16 +1,17 @@
 /**
  * Waking every worker when there is something to deliver. On PostgreSQL, API and worker
  * processes are apart: a process that has just committed an outcome (and its deliveries)
- * sends `NOTIFY paylink_outbox`, and every ROLE=all/worker process LISTENs and runs a pass
- * at once instead of at its next poll (WORKER_POLL_SECONDS). The notice is a hint, never
- * the only way work is found: a lost one costs one poll interval, nothing more.
+ * notifies the `paylink_outbox` channel (`Store.notify`), and every ROLE=all/worker process
+ * listens there (`Store.listen`) and runs a pass at once instead of at its next poll
+ * (WORKER_POLL_SECONDS). The notice is a hint, never the only way work is found: a lost one
+ * costs one poll interval, nothing more.
  *
- * Pokes are coalesced: at most one NOTIFY per NOTIFY_DELAY_MS per process, sent that long
+ * Pokes are coalesced: at most one notice per NOTIFY_DELAY_MS per process, sent that long
  * after the first poke, by when the transaction that poked has committed (the poke comes
  * from inside it). It is a statement of its own, outside every payment's transaction, so
  * payments never queue behind PostgreSQL's notification lock.
  */
-import type { Db } from '../storage/db.js'
+import type { Store } from '../storage/store.js'
 
 export const OUTBOX_CHANNEL = 'paylink_outbox'
 const NOTIFY_DELAY_MS = 50
@@ -19,7 +20,7 @@ export class OutboxNotifier {
   private pending: NodeJS.Timeout | undefined
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
@@ -27,7 +28,7 @@ export class OutboxNotifier {
     if (this.pending) return
     this.pending = setTimeout(() => {
       this.pending = undefined
-      this.db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`).catch(this.onError)
+      this.store.notify?.(OUTBOX_CHANNEL).catch(this.onError)
     }, NOTIFY_DELAY_MS)
     this.pending.unref()
   }

@@ -1,7 +1,7 @@
 /**
  * The background loop of a `ROLE=all` or `ROLE=worker` process: deliver due webhooks,
  * expire due links, recover stuck payments. It polls every WORKER_POLL_SECONDS (1), is woken
- * early when this process or (through NOTIFY, see notify.ts) another has just queued
+ * early when this process or (through a notice, see notify.ts) another has just queued
  * something, and goes on at once while a backlog lasts.
  * `stop()` stops claiming and waits for deliveries in flight to be recorded.
  */

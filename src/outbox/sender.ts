@@ -6,7 +6,8 @@
 import http from 'node:http'
 import https from 'node:https'
 import { isIP } from 'node:net'
-import { guardedLookup, isBlockedAddress } from './address-guard.js'
+import { isBlockedAddress } from '../domain/webhooks/addresses.js'
+import { guardedLookup } from './address-guard.js'
 
 export interface SendInput {
   url: string

@@ -1,54 +1,15 @@
 /**
  * The transactional outbox. When an intent becomes `succeeded` or `failed`, its event and
  * one delivery per enabled endpoint are written by the same transaction that changes the
- * intent, in one statement: the outcome and its webhook commit together or not at all.
- * The body is stored as the exact bytes every attempt will send and sign.
+ * intent: the outcome and its webhook commit together or not at all. The body is stored as
+ * the exact bytes every attempt will send and sign.
  */
-import type { Queryable } from '../storage/db.js'
-import { sql } from '../storage/db.js'
-import { newId } from '../domain/shared/ids.js'
-import { formatMajor } from '../domain/shared/money.js'
+import type { Repositories } from '../storage/store.js'
 import type { PaymentIntent } from '../domain/payments/intents.js'
-
-export type EventType = 'payment_intent.succeeded' | 'payment_intent.failed'
-
-/** The webhook body of an intent's final outcome (SPEC "Webhooks"). */
-export function eventBody(type: EventType, intent: PaymentIntent, at: Date) {
-  return {
-    type,
-    timestamp: at.toISOString(),
-    data: {
-      payment_intent_id: intent.id,
-      user_id: intent.userId,
-      card_processing_id: intent.accountId,
-      amount: formatMajor(intent.amountMinor, intent.currency),
-      amount_minor: intent.amountMinor,
-      currency: intent.currency,
-      status: intent.status,
-      failure_code: intent.failureCode,
-      card: intent.card ? { brand: intent.card.brand, last4: intent.card.last4 } : null,
-      saved_card_id: intent.savedCardId,
-      created_at: intent.createdAt.toISOString(),
-      updated_at: intent.updatedAt.toISOString(),
-    },
-  }
-}
-
-const WRITE_EVENT = sql(
-  'outbox_write_event',
-  `WITH ev AS (
-     INSERT INTO events (tenant_id, id, type, payment_intent_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (tenant_id, payment_intent_id, type) WHERE payment_intent_id IS NOT NULL DO NOTHING
-     RETURNING tenant_id, id, created_at
-   )
-   INSERT INTO deliveries (tenant_id, id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
-   SELECT ev.tenant_id, 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.id, e.id, 'pending', 0, ev.created_at, ev.created_at, ev.created_at
-     FROM ev JOIN webhook_endpoints e ON e.tenant_id = ev.tenant_id AND e.status = 'enabled' AND e.deleted_at IS NULL`,
-)
+import { outcomeEvent } from '../domain/webhooks/events.js'
 
 /** Writes the event of a final intent and its deliveries, in the caller's transaction. */
-export async function writeOutcomeEvent(tx: Queryable, intent: PaymentIntent, at: Date): Promise<void> {
-  if (intent.status !== 'succeeded' && intent.status !== 'failed') return
-  const type: EventType = intent.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.failed'
-  await tx.query(WRITE_EVENT, [intent.tenantId, newId('event'), type, intent.id, JSON.stringify(eventBody(type, intent, at)), at])
+export async function writeOutcomeEvent(tx: Repositories, intent: PaymentIntent, at: Date): Promise<void> {
+  const event = outcomeEvent(intent, at)
+  if (event) await tx.webhooks.writeEvent(intent.tenantId, event)
 }

@@ -38,6 +38,8 @@ export interface Db extends Queryable {
    * process and has nobody to hear from.
    */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>
+  /** PostgreSQL only: `NOTIFY channel`, as a statement of its own (outside every transaction), for those who `listen`. */
+  notify?(channel: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -82,12 +84,19 @@ export function postgresDb(connectionString: string, opts: { max?: number } = {}
       }
     },
     listen: (channel, onNotify) => listenOn(connectionString, channel, onNotify),
+    notify: async (channel) => void (await pool.query(`NOTIFY ${channelName(channel)}`)),
     close: () => pool.end(),
   }
 }
 
-async function listenOn(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+/** A channel name goes into LISTEN and NOTIFY as it is (they take no parameters): only plain names pass. */
+function channelName(channel: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`)
+  return channel
+}
+
+async function listenOn(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  channelName(channel)
   let stopped = false
   let client: pg.Client | undefined
   let retry: NodeJS.Timeout | undefined

@@ -42,6 +42,8 @@ export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>
   /** PostgreSQL only: see `Db.listen`. */
   readonly listen?: Db['listen']
+  /** PostgreSQL only: see `Db.notify`. */
+  readonly notify?: Db['notify']
 }
 
 const REPOSITORIES = {
@@ -70,5 +72,6 @@ export function createStore(db: Db): Store {
   Object.defineProperty(store, 'kind', { value: db.kind, enumerable: true })
   Object.defineProperty(store, 'transaction', { value: <T>(fn: (tx: Repositories) => Promise<T>) => db.transaction((tx) => fn(repositoriesOn(tx))) })
   if (db.listen) Object.defineProperty(store, 'listen', { value: db.listen.bind(db) })
+  if (db.notify) Object.defineProperty(store, 'notify', { value: db.notify.bind(db) })
   return store
 }

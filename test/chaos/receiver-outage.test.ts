@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPrivateDb, setupPayer, startServer, usingPostgres, type TestServer } from '../helpers/app.js'
 import { DeliveryWorker } from '../../src/outbox/worker.js'
+import { createStore } from '../../src/storage/store.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 import { CHALLENGE, DAY, HOUR, MINUTE, SECOND, confirmCard, freezeClock, tenantApi } from '../webhooks/support.js'
 import { ledger, mintLinks, pool, type Minted } from './support.js'
@@ -54,7 +55,7 @@ describe.skipIf(!usingPostgres())('chaos: the webhook receivers down for a stret
     const pay = (l: Minted) => confirmCard(server, `${server.baseUrl}/pay/${l.token}`, l.index < PAID ? l.card : CHALLENGE).then(() => undefined)
     await pool(links.slice(0, PAID + CHALLENGED), 8, pay)
 
-    const second = new DeliveryWorker({ db: server.db, clock: server.clock, sealer: server.services.sealer, allowPrivate: true })
+    const second = new DeliveryWorker({ store: createStore(server.db), clock: server.clock, sealer: server.services.sealer, allowPrivate: true })
     const step = () => Promise.all([server.services.background.tick(), second.drain()])
     const downSince = server.clock.now().getTime()
     let upAt: { a: number; b: number } | undefined

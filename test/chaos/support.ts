@@ -132,8 +132,7 @@ export interface Minted {
 export async function mintLink(server: TestServer, payer: { tenant: { tenantId: string }; userId: string }, index: number): Promise<Minted> {
   const amount = `${10 + (index % 90)}.${String(index % 100).padStart(2, '0')}`
   const r = await server.services.payments.mintLink(payer.tenant.tenantId as never, { user_id: payer.userId, amount })
-  const link = r.body as { payment_intent_id: string; pay_url: string }
-  return { index, intentId: link.payment_intent_id, token: tokenOf(link.pay_url), card: cardFor(index) }
+  return { index, intentId: r.paymentIntentId, token: tokenOf(r.payUrl), card: cardFor(index) }
 }
 
 /** Mints `count` links, indexed from `from`. */

@@ -21,6 +21,7 @@ import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
 import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
+import { repositoriesOn } from '../../src/storage/store.js'
 import { startReceiver, type Receiver } from './receiver.js'
 import { pay, startWebhookServer, tenantApi, type Harness } from './support.js'
 
@@ -100,7 +101,7 @@ async function writeOutcomes(tenant: { tenantId: string; userId: string; account
           createdAt: now,
           updatedAt: now,
         }
-        await writeOutcomeEvent(tx, intent, now)
+        await writeOutcomeEvent(repositoriesOn(tx), intent, now)
         intentIds.push(intent.id)
       }
     })

@@ -5,17 +5,16 @@
  * so the same card saved twice stays one card. Never the number, never the CVC.
  * A deleted card is neither listed nor chargeable.
  */
-import type { Db, Queryable } from '../../storage/db.js'
-import { sql } from '../../storage/db.js'
+import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import { hmacSha256, type Sealer } from '../shared/crypto.js'
 import { notFound } from '../shared/errors.js'
-import { newId, type TenantId } from '../shared/ids.js'
+import { newId, type AccountId, type CardId, type TenantId, type UserId } from '../shared/ids.js'
 
 export interface SavedCard {
-  id: string
-  userId: string
-  accountId: string
+  id: CardId
+  userId: UserId
+  accountId: AccountId
   brand: string
   last4: string
   expMonth: number
@@ -23,32 +22,14 @@ export interface SavedCard {
   createdAt: Date
 }
 
-const cardFrom = (r: Record<string, unknown>): SavedCard => ({
-  id: r.id as string,
-  userId: r.user_id as string,
-  accountId: r.account_id as string,
-  brand: r.brand as string,
-  last4: r.last4 as string,
-  expMonth: r.exp_month as number,
-  expYear: r.exp_year as number,
-  createdAt: new Date(r.created_at as Date),
-})
-
-const COLUMNS = 'id, user_id, account_id, brand, last4, exp_month, exp_year, created_at'
-const LIST_FOR = sql(
-  'saved_cards_for_payment',
-  `SELECT ${COLUMNS} FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC`,
-)
-const TOKEN_OF = sql(
-  'saved_card_token',
-  `SELECT ${COLUMNS}, token_encrypted FROM saved_cards WHERE tenant_id = $1 AND id = $2 AND user_id = $3 AND account_id = $4 AND deleted_at IS NULL`,
-)
+/** What sealed a card's token is bound to: it opens only as that card's. */
+const tokenContext = (tenantId: string, cardId: string) => `card:${tenantId}:${cardId}`
 
 export class SavedCardService {
   private readonly fingerprintKey: Buffer
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly clock: Clock,
     private readonly sealer: Sealer,
     encryptionKey: Buffer,
@@ -62,33 +43,26 @@ export class SavedCardService {
 
   /** The cards a user can pay with on one account. */
   listFor(tenantId: string, userId: string, accountId: string): Promise<SavedCard[]> {
-    return this.db.query(LIST_FOR, [tenantId, userId, accountId]).then((rows) => rows.map(cardFrom))
+    return this.store.savedCards.listForPayment(tenantId as TenantId, userId as UserId, accountId as AccountId)
   }
 
-  async listForUser(tenantId: TenantId, userId: string): Promise<SavedCard[]> {
-    const [user] = await this.db.query('SELECT 1 FROM end_users WHERE tenant_id = $1 AND id = $2', [tenantId, userId])
-    if (!user) throw notFound('user')
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC`, [
-      tenantId,
-      userId,
-    ])
-    return rows.map(cardFrom)
+  async listForUser(tenantId: TenantId, userId: UserId): Promise<SavedCard[]> {
+    const cards = await this.store.savedCards.listForUser(tenantId, userId)
+    if (!cards) throw notFound('user')
+    return cards
   }
 
-  async delete(tenantId: TenantId, userId: string, cardId: string): Promise<SavedCard> {
-    const [row] = await this.db.query(
-      `UPDATE saved_cards SET deleted_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-      [tenantId, userId, cardId, this.clock.now()],
-    )
-    if (!row) throw notFound('card')
-    return cardFrom(row)
+  async delete(tenantId: TenantId, userId: UserId, cardId: CardId): Promise<SavedCard> {
+    const card = await this.store.savedCards.delete(tenantId, userId, cardId, this.clock.now())
+    if (!card) throw notFound('card')
+    return card
   }
 
   /** The card and its decrypted processor token, if the user may pay with it on this account. */
   async tokenFor(tenantId: string, cardId: string, userId: string, accountId: string): Promise<{ card: SavedCard; token: string } | undefined> {
-    const [row] = await this.db.query(TOKEN_OF, [tenantId, cardId, userId, accountId])
-    if (!row) return undefined
-    return { card: cardFrom(row), token: this.sealer.open(row.token_encrypted as string, `card:${tenantId}:${row.id}`).toString('utf8') }
+    const found = await this.store.savedCards.findWithToken(tenantId as TenantId, cardId as CardId, userId as UserId, accountId as AccountId)
+    if (!found) return undefined
+    return { card: found.card, token: this.sealer.open(found.sealedToken, tokenContext(tenantId, found.card.id)).toString('utf8') }
   }
 
   /**
@@ -96,39 +70,30 @@ export class SavedCardService {
    * same user and account is one card: its token and expiry are refreshed, its id kept.
    */
   async save(
-    q: Queryable,
-    input: { tenantId: string; userId: string; accountId: string; fingerprint: string; token: string; brand: string; last4: string; expMonth: number; expYear: number },
-  ): Promise<string> {
-    const id = newId('card')
-    const now = this.clock.now()
-    const [existing] = await q.query<{ id: string }>(
-      'SELECT id FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND fingerprint = $4 AND deleted_at IS NULL FOR UPDATE',
-      [input.tenantId, input.userId, input.accountId, input.fingerprint],
-    )
+    tx: Repositories,
+    input: { tenantId: TenantId; userId: UserId; accountId: AccountId; fingerprint: string; token: string; brand: string; last4: string; expMonth: number; expYear: number },
+  ): Promise<CardId> {
+    const { tenantId, userId, accountId, fingerprint } = input
+    const existing = await tx.savedCards.idByFingerprint(tenantId, userId, accountId, fingerprint, { forUpdate: true })
     if (existing) {
-      await q.query('UPDATE saved_cards SET token_encrypted = $3, exp_month = $4, exp_year = $5 WHERE tenant_id = $1 AND id = $2', [
-        input.tenantId,
-        existing.id,
-        this.sealer.seal(input.token, `card:${input.tenantId}:${existing.id}`),
-        input.expMonth,
-        input.expYear,
-      ])
-      return existing.id
+      await tx.savedCards.refreshToken(tenantId, existing, this.sealer.seal(input.token, tokenContext(tenantId, existing)), input.expMonth, input.expYear)
+      return existing
     }
-    const rows = await q.query<{ id: string }>(
-      `INSERT INTO saved_cards (tenant_id, id, user_id, account_id, token_encrypted, fingerprint, brand, last4, exp_month, exp_year, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (tenant_id, user_id, account_id, fingerprint) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
-      [input.tenantId, id, input.userId, input.accountId, this.sealer.seal(input.token, `card:${input.tenantId}:${id}`), input.fingerprint, input.brand, input.last4, input.expMonth, input.expYear, now],
-    )
-    if (rows[0]) return rows[0].id
+    const id = newId('card')
+    const inserted = await tx.savedCards.insert(tenantId, {
+      id,
+      userId,
+      accountId,
+      sealedToken: this.sealer.seal(input.token, tokenContext(tenantId, id)),
+      fingerprint,
+      brand: input.brand,
+      last4: input.last4,
+      expMonth: input.expMonth,
+      expYear: input.expYear,
+      createdAt: this.clock.now(),
+    })
+    if (inserted) return id
     // Saved by a concurrent payment a moment ago: that row is the card.
-    const [row] = await q.query<{ id: string }>('SELECT id FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND fingerprint = $4 AND deleted_at IS NULL', [
-      input.tenantId,
-      input.userId,
-      input.accountId,
-      input.fingerprint,
-    ])
-    return row!.id
+    return (await tx.savedCards.idByFingerprint(tenantId, userId, accountId, fingerprint))!
   }
 }

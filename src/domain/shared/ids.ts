@@ -3,7 +3,7 @@
  * never sequential, never guessable. The brand keeps a user id from being passed where
  * a payment intent id is expected.
  */
-import { randomBase32 } from './random.js'
+import { randomBase32, randomUuidHex } from './random.js'
 
 export const PREFIXES = {
   tenant: 'ten_',
@@ -29,7 +29,16 @@ export type AccountId = Id<'account'>
 export type PaymentIntentId = Id<'paymentIntent'>
 export type ClientId = Id<'client'>
 
-export const newId = <K extends IdKind>(kind: K): Id<K> => (PREFIXES[kind] + randomBase32(24)) as Id<K>
+export type CardId = Id<'card'>
+export type EventId = Id<'event'>
+export type WebhookEndpointId = Id<'webhookEndpoint'>
+export type DeliveryId = Id<'delivery'>
+
+/**
+ * A new id of this kind. Delivery ids keep the form clients have seen since the database
+ * made them: `dlv_` and a random UUID's 32 hex digits.
+ */
+export const newId = <K extends IdKind>(kind: K): Id<K> => (PREFIXES[kind] + (kind === 'delivery' ? randomUuidHex() : randomBase32(24))) as Id<K>
 
 /** A pattern for an id of this kind, for request schemas. */
 export const idPattern = (kind: IdKind) => `^${PREFIXES[kind]}[0-9a-z]{1,64}$`

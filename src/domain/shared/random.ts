@@ -1,5 +1,5 @@
 /** All randomness comes from here, so there is one place to reason about it. */
-import { randomBytes, randomFillSync } from 'node:crypto'
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 
@@ -43,5 +43,8 @@ export function randomToken(n = 32): string {
   wipe(at, n)
   return out
 }
+
+/** A random (version 4) UUID's 32 hex digits, without the dashes. */
+export const randomUuidHex = () => randomUUID().replaceAll('-', '')
 
 export { randomBytes }

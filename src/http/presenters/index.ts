@@ -5,6 +5,8 @@
  */
 export * from './accounts.js'
 export * from './oauth.js'
+export * from './cards.js'
 export * from './payments.js'
 export * from './tenants.js'
 export * from './users.js'
+export * from './webhooks.js'

@@ -1,37 +1,12 @@
 /** /v1/platform/users/{user_id}/cards: a user's saved cards. Deleting one makes it unchargeable. */
 import { Type } from 'typebox'
 import type { App, Services } from '../../app.js'
-import type { SavedCard } from '../../domain/cards/saved-cards.js'
+import type { CardId, UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
-import { Envelope, IdOf, Timestamp, errorResponses } from '../schemas/common.js'
-
-const Card = Type.Object(
-  {
-    id: IdOf('card'),
-    object: Type.Literal('card'),
-    user_id: IdOf('user'),
-    card_processing_id: IdOf('account'),
-    brand: Type.String(),
-    last4: Type.String(),
-    exp_month: Type.Integer(),
-    exp_year: Type.Integer(),
-    created_at: Timestamp,
-  },
-  { additionalProperties: false },
-)
-
-const cardJson = (c: SavedCard) => ({
-  id: c.id,
-  object: 'card' as const,
-  user_id: c.userId,
-  card_processing_id: c.accountId,
-  brand: c.brand,
-  last4: c.last4,
-  exp_month: c.expMonth,
-  exp_year: c.expYear,
-  created_at: c.createdAt.toISOString(),
-})
+import { cardJson } from '../presenters/index.js'
+import { Envelope, errorResponses } from '../schemas/common.js'
+import { Card } from '../schemas/objects.js'
 
 export function cardRoutes(app: App, { savedCards }: Services) {
   app.get(
@@ -46,7 +21,7 @@ export function cardRoutes(app: App, { savedCards }: Services) {
         response: { 200: Envelope(Type.Array(Card)), ...errorResponses },
       },
     },
-    async (request) => ok(request, (await savedCards.listForUser(tenantOf(request), request.params.user_id)).map(cardJson)),
+    async (request) => ok(request, (await savedCards.listForUser(tenantOf(request), request.params.user_id as UserId)).map(cardJson)),
   )
 
   app.delete(
@@ -62,6 +37,6 @@ export function cardRoutes(app: App, { savedCards }: Services) {
         response: { 200: Envelope(Card), ...errorResponses },
       },
     },
-    async (request) => ok(request, cardJson(await savedCards.delete(tenantOf(request), request.params.user_id, request.params.card_id))),
+    async (request) => ok(request, cardJson(await savedCards.delete(tenantOf(request), request.params.user_id as UserId, request.params.card_id as CardId))),
   )
 }

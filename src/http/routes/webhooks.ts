@@ -1,67 +1,14 @@
 /** /v1/platform/webhook-endpoints and /v1/platform/events: where webhooks go, and what was sent. */
 import { Type } from 'typebox'
 import type { App, Services } from '../../app.js'
-import type { Endpoint, EventRecord } from '../../domain/webhooks/service.js'
+import type { EventId, WebhookEndpointId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
-import { Envelope, IdOf, ListEnvelope, ListQuery, Timestamp, errorResponses } from '../schemas/common.js'
+import { deliveryJson, endpointJson, endpointWithSecretJson, eventJson, redeliveryJson } from '../presenters/index.js'
+import { Envelope, ListEnvelope, ListQuery, errorResponses } from '../schemas/common.js'
+import { Delivery, Redelivery, WebhookEndpoint, WebhookEndpointWithSecret, WebhookEvent } from '../schemas/objects.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
-
-const EndpointJson = Type.Object({
-  id: IdOf('webhookEndpoint'),
-  object: Type.Literal('webhook_endpoint'),
-  url: Type.String(),
-  description: Nullable(Type.String()),
-  status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
-  disabled_reason: Nullable(Type.String()),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-})
-const EndpointWithSecret = Type.Object({ ...EndpointJson.properties, secret: Type.String({ description: 'whsec_…; shown only now.' }) })
-const EventJson = Type.Object({
-  id: IdOf('event'),
-  object: Type.Literal('event'),
-  type: Type.String(),
-  payment_intent_id: Nullable(Type.String()),
-  data: Type.Any({ description: 'The webhook body as delivered: {type, timestamp, data}.' }),
-  created_at: Timestamp,
-})
-const Attempt = Type.Object({ attempt: Type.Integer(), attempted_at: Timestamp, status_code: Nullable(Type.Integer()), duration_ms: Type.Integer(), error: Nullable(Type.String()) })
-const DeliveryJson = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('delivery'),
-  event_id: IdOf('event'),
-  endpoint_id: IdOf('webhookEndpoint'),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
-  attempts: Type.Integer(),
-  next_attempt_at: Nullable(Timestamp),
-  last_status_code: Nullable(Type.Integer()),
-  last_error: Nullable(Type.String()),
-  attempt_log: Type.Array(Attempt),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-})
-
-const endpointJson = (e: Endpoint) => ({
-  id: e.id,
-  object: 'webhook_endpoint' as const,
-  url: e.url,
-  description: e.description,
-  status: e.status,
-  disabled_reason: e.disabledReason,
-  created_at: e.createdAt.toISOString(),
-  updated_at: e.updatedAt.toISOString(),
-})
-const eventJson = (e: EventRecord) => ({
-  id: e.id,
-  object: 'event' as const,
-  type: e.type,
-  payment_intent_id: e.paymentIntentId,
-  data: e.body,
-  created_at: e.createdAt.toISOString(),
-})
-const iso = (d: unknown) => (d ? new Date(d as Date).toISOString() : null)
 
 const EndpointParams = Type.Object({ endpoint_id: Type.String({ maxLength: 80 }) })
 const EventParams = Type.Object({ event_id: Type.String({ maxLength: 80 }) })
@@ -81,25 +28,25 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
         description: 'Answers with the signing secret (`whsec_…`), shown only now.',
         tags: ['webhooks'],
         body: Type.Object({ url: Url, description: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-        response: { 201: Envelope(EndpointWithSecret), ...errorResponses },
+        response: { 201: Envelope(WebhookEndpointWithSecret), ...errorResponses },
       },
     },
     async (request, reply) => {
       const { endpoint, secret } = await webhooks.create(tenantOf(request), request.body)
-      return reply.code(201).send(ok(request, { ...endpointJson(endpoint), secret }))
+      return reply.code(201).send(ok(request, endpointWithSecretJson(endpoint, secret)))
     },
   )
 
   app.get(
     '/v1/platform/webhook-endpoints',
-    { config: read, schema: { operationId: 'listWebhookEndpoints', summary: 'List webhook endpoints', tags: ['webhooks'], response: { 200: Envelope(Type.Array(EndpointJson)), ...errorResponses } } },
+    { config: read, schema: { operationId: 'listWebhookEndpoints', summary: 'List webhook endpoints', tags: ['webhooks'], response: { 200: Envelope(Type.Array(WebhookEndpoint)), ...errorResponses } } },
     async (request) => ok(request, (await webhooks.list(tenantOf(request))).map(endpointJson)),
   )
 
   app.get(
     '/v1/platform/webhook-endpoints/:endpoint_id',
-    { config: read, schema: { operationId: 'getWebhookEndpoint', summary: 'Get a webhook endpoint', tags: ['webhooks'], params: EndpointParams, response: { 200: Envelope(EndpointJson), ...errorResponses } } },
-    async (request) => ok(request, endpointJson(await webhooks.get(tenantOf(request), request.params.endpoint_id))),
+    { config: read, schema: { operationId: 'getWebhookEndpoint', summary: 'Get a webhook endpoint', tags: ['webhooks'], params: EndpointParams, response: { 200: Envelope(WebhookEndpoint), ...errorResponses } } },
+    async (request) => ok(request, endpointJson(await webhooks.get(tenantOf(request), request.params.endpoint_id as WebhookEndpointId))),
   )
 
   app.patch(
@@ -116,16 +63,16 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
           { url: Type.Optional(Url), description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))), status: Type.Optional(Type.Union([Type.Literal('enabled'), Type.Literal('disabled')])) },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: Envelope(EndpointJson), ...errorResponses },
+        response: { 200: Envelope(WebhookEndpoint), ...errorResponses },
       },
     },
-    async (request) => ok(request, endpointJson(await webhooks.update(tenantOf(request), request.params.endpoint_id, request.body))),
+    async (request) => ok(request, endpointJson(await webhooks.update(tenantOf(request), request.params.endpoint_id as WebhookEndpointId, request.body))),
   )
 
   app.delete(
     '/v1/platform/webhook-endpoints/:endpoint_id',
-    { config: write, schema: { operationId: 'deleteWebhookEndpoint', summary: 'Delete a webhook endpoint', tags: ['webhooks'], params: EndpointParams, response: { 200: Envelope(EndpointJson), ...errorResponses } } },
-    async (request) => ok(request, endpointJson(await webhooks.remove(tenantOf(request), request.params.endpoint_id))),
+    { config: write, schema: { operationId: 'deleteWebhookEndpoint', summary: 'Delete a webhook endpoint', tags: ['webhooks'], params: EndpointParams, response: { 200: Envelope(WebhookEndpoint), ...errorResponses } } },
+    async (request) => ok(request, endpointJson(await webhooks.remove(tenantOf(request), request.params.endpoint_id as WebhookEndpointId))),
   )
 
   app.post(
@@ -138,12 +85,12 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
         description: 'Answers with the new secret, shown only now. For 24 hours both the old and the new secret sign every delivery.',
         tags: ['webhooks'],
         params: EndpointParams,
-        response: { 200: Envelope(EndpointWithSecret), ...errorResponses },
+        response: { 200: Envelope(WebhookEndpointWithSecret), ...errorResponses },
       },
     },
     async (request) => {
-      const { endpoint, secret } = await webhooks.rotateSecret(tenantOf(request), request.params.endpoint_id)
-      return ok(request, { ...endpointJson(endpoint), secret })
+      const { endpoint, secret } = await webhooks.rotateSecret(tenantOf(request), request.params.endpoint_id as WebhookEndpointId)
+      return ok(request, endpointWithSecretJson(endpoint, secret))
     },
   )
 
@@ -156,7 +103,7 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
         summary: 'List events, newest first',
         tags: ['webhooks'],
         querystring: Type.Object({ ...ListQuery, type: Type.Optional(Type.String({ maxLength: 100 })), payment_intent_id: Type.Optional(Type.String({ maxLength: 80 })) }, { additionalProperties: false }),
-        response: { 200: ListEnvelope(EventJson), ...errorResponses },
+        response: { 200: ListEnvelope(WebhookEvent), ...errorResponses },
       },
     },
     async (request) => {
@@ -167,8 +114,8 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
 
   app.get(
     '/v1/platform/events/:event_id',
-    { config: read, schema: { operationId: 'getEvent', summary: 'Get an event', tags: ['webhooks'], params: EventParams, response: { 200: Envelope(EventJson), ...errorResponses } } },
-    async (request) => ok(request, eventJson(await webhooks.getEvent(tenantOf(request), request.params.event_id))),
+    { config: read, schema: { operationId: 'getEvent', summary: 'Get an event', tags: ['webhooks'], params: EventParams, response: { 200: Envelope(WebhookEvent), ...errorResponses } } },
+    async (request) => ok(request, eventJson(await webhooks.getEvent(tenantOf(request), request.params.event_id as EventId))),
   )
 
   app.get(
@@ -180,35 +127,10 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
         summary: 'Every delivery of an event, with every attempt',
         tags: ['webhooks'],
         params: EventParams,
-        response: { 200: Envelope(Type.Array(DeliveryJson)), ...errorResponses },
+        response: { 200: Envelope(Type.Array(Delivery)), ...errorResponses },
       },
     },
-    async (request) => {
-      const rows = await webhooks.deliveries(tenantOf(request), request.params.event_id)
-      return ok(
-        request,
-        rows.map((d: Record<string, unknown>) => ({
-          id: d.id as string,
-          object: 'delivery' as const,
-          event_id: request.params.event_id,
-          endpoint_id: d.endpoint_id as string,
-          status: d.status as 'pending' | 'succeeded' | 'failed',
-          attempts: d.attempts as number,
-          next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
-          last_status_code: (d.last_status_code as number | null) ?? null,
-          last_error: (d.last_error as string | null) ?? null,
-          attempt_log: (d.attempt_log as Record<string, unknown>[]).map((a) => ({
-            attempt: a.attempt as number,
-            attempted_at: iso(a.attempted_at)!,
-            status_code: (a.status_code as number | null) ?? null,
-            duration_ms: a.duration_ms as number,
-            error: (a.error as string | null) ?? null,
-          })),
-          created_at: iso(d.created_at)!,
-          updated_at: iso(d.updated_at)!,
-        })),
-      )
-    },
+    async (request) => ok(request, (await webhooks.deliveries(tenantOf(request), request.params.event_id as EventId)).map(deliveryJson)),
   )
 
   app.post(
@@ -220,12 +142,12 @@ export function webhookRoutes(app: App, { webhooks }: Services) {
         summary: 'Send an event again to every enabled endpoint',
         tags: ['webhooks'],
         params: EventParams,
-        response: { 202: Envelope(Type.Object({ event_id: Type.String(), deliveries_queued: Type.Integer() })), ...errorResponses },
+        response: { 202: Envelope(Redelivery), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const n = await webhooks.redeliver(tenantOf(request), request.params.event_id)
-      return reply.code(202).send(ok(request, { event_id: request.params.event_id, deliveries_queued: n }))
+      const n = await webhooks.redeliver(tenantOf(request), request.params.event_id as EventId)
+      return reply.code(202).send(ok(request, redeliveryJson(request.params.event_id, n)))
     },
   )
 }

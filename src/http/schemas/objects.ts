@@ -162,3 +162,66 @@ export const PaymentResult = Type.Object(
 /** The page's script imports this type too (type only: nothing of the server reaches its bundle). */
 export type PaymentResult = Static<typeof PaymentResult>
 
+export const Card = Type.Object(
+  {
+    id: IdOf('card'),
+    object: Type.Literal('card'),
+    user_id: IdOf('user'),
+    card_processing_id: IdOf('account'),
+    brand: Type.String(),
+    last4: Type.String(),
+    exp_month: Type.Integer(),
+    exp_year: Type.Integer(),
+    created_at: Timestamp,
+  },
+  { additionalProperties: false },
+)
+
+export const WebhookEndpoint = Type.Object({
+  id: IdOf('webhookEndpoint'),
+  object: Type.Literal('webhook_endpoint'),
+  url: Type.String(),
+  description: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
+  disabled_reason: Nullable(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+
+/** The endpoint as created or rotated: the only answers that show its secret. */
+export const WebhookEndpointWithSecret = Type.Object({ ...WebhookEndpoint.properties, secret: Type.String({ description: 'whsec_…; shown only now.' }) })
+
+export const WebhookEvent = Type.Object({
+  id: IdOf('event'),
+  object: Type.Literal('event'),
+  type: Type.String(),
+  payment_intent_id: Nullable(Type.String()),
+  data: Type.Any({ description: 'The webhook body as delivered: {type, timestamp, data}.' }),
+  created_at: Timestamp,
+})
+
+export const DeliveryAttempt = Type.Object({
+  attempt: Type.Integer(),
+  attempted_at: Timestamp,
+  status_code: Nullable(Type.Integer()),
+  duration_ms: Type.Integer(),
+  error: Nullable(Type.String()),
+})
+
+export const Delivery = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('delivery'),
+  event_id: IdOf('event'),
+  endpoint_id: IdOf('webhookEndpoint'),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  next_attempt_at: Nullable(Timestamp),
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  attempt_log: Type.Array(DeliveryAttempt),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+
+/** The answer to a redelivery: how many deliveries of the event were queued. */
+export const Redelivery = Type.Object({ event_id: Type.String(), deliveries_queued: Type.Integer() })

@@ -1,0 +1,40 @@
+/**
+ * The events paylink sends (SPEC "Webhooks"): an intent's final outcome. The body is made
+ * once, when the outcome commits, and kept as the exact bytes every attempt sends and signs:
+ * it is the webhook's public contract, like an API answer, and changes only with the SPEC.
+ */
+import { newId } from '../shared/ids.js'
+import { formatMajor } from '../shared/money.js'
+import type { PaymentIntent } from '../payments/intents.js'
+import type { NewEvent } from './model.js'
+
+export type EventType = 'payment_intent.succeeded' | 'payment_intent.failed'
+
+/** The webhook body of an intent's final outcome. */
+export function eventBody(type: EventType, intent: PaymentIntent, at: Date) {
+  return {
+    type,
+    timestamp: at.toISOString(),
+    data: {
+      payment_intent_id: intent.id,
+      user_id: intent.userId,
+      card_processing_id: intent.accountId,
+      amount: formatMajor(intent.amountMinor, intent.currency),
+      amount_minor: intent.amountMinor,
+      currency: intent.currency,
+      status: intent.status,
+      failure_code: intent.failureCode,
+      card: intent.card ? { brand: intent.card.brand, last4: intent.card.last4 } : null,
+      saved_card_id: intent.savedCardId,
+      created_at: intent.createdAt.toISOString(),
+      updated_at: intent.updatedAt.toISOString(),
+    },
+  }
+}
+
+/** The event of an intent's outcome at `at`, or undefined while the intent is not final. */
+export function outcomeEvent(intent: PaymentIntent, at: Date): NewEvent | undefined {
+  if (intent.status !== 'succeeded' && intent.status !== 'failed') return undefined
+  const type: EventType = intent.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.failed'
+  return { id: newId('event'), type, paymentIntentId: intent.id, body: JSON.stringify(eventBody(type, intent, at)), createdAt: at }
+}
