@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Services } from '../app.js'
+import type { Services } from '../composition.js'
 import type { DemoCredentials } from './shop.js'
 
 export async function ensureDemoTenant(services: Services, dataDir: string, shopOrigin: string): Promise<DemoCredentials & { created: boolean }> {

@@ -1,6 +1,6 @@
 /** /v1/admin: what the operator CLI does, for an `admin`-scoped client. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import { ok } from '../plugins/envelope.js'
 import { Envelope, errorResponses } from '../schemas/common.js'
 import { AdminCardProcessingAccount, CreatedClient, CreatedTenant, EnrolmentApproval, RevokedClient, Tenant } from '../schemas/objects.js'
@@ -8,7 +8,7 @@ import { adminAccountJson, createdClientJson, createdTenantJson, enrolmentApprov
 
 const TenantParams = Type.Object({ tenant_id: Type.String({ maxLength: 80 }) })
 
-export function adminRoutes(app: App, { tenants }: Services) {
+export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
   const admin = { scope: 'admin' as const }
 
   app.post(

@@ -1,6 +1,6 @@
 /** /v1/platform/card-processing/users/{user_id}: a user's card-processing accounts and enrolment. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import { toCurrency } from '../../domain/shared/currencies.js'
 import { invalid } from '../../domain/shared/errors.js'
 import type { AccountId, UserId } from '../../domain/shared/ids.js'
@@ -13,7 +13,7 @@ import { userAccountJson } from '../presenters/index.js'
 // A user id in the path is any string (an unknown one is not found); the lookups check it.
 const Params = Type.Object({ user_id: Type.String({ maxLength: 80 }) })
 
-export function cardProcessingRoutes(app: App, { cardProcessing }: Services) {
+export function cardProcessingRoutes(app: App, { cardProcessing }: Uses<'cardProcessing'>) {
   app.get(
     '/v1/platform/card-processing/users/:user_id',
     {

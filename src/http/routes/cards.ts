@@ -1,6 +1,6 @@
 /** /v1/platform/users/{user_id}/cards: a user's saved cards. Deleting one makes it unchargeable. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import type { CardId, UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
@@ -8,7 +8,7 @@ import { cardJson } from '../presenters/index.js'
 import { Envelope, errorResponses } from '../schemas/common.js'
 import { Card } from '../schemas/objects.js'
 
-export function cardRoutes(app: App, { savedCards }: Services) {
+export function cardRoutes(app: App, { savedCards }: Uses<'savedCards'>) {
   app.get(
     '/v1/platform/users/:user_id/cards',
     {

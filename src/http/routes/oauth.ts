@@ -3,7 +3,7 @@
  * metadata (RFC 8414) and the JWKS. These answer in OAuth's own forms, not the envelope.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import { OAuthError } from '../../domain/oauth/tokens.js'
 import type { ClientId } from '../../domain/shared/ids.js'
 import { RULES } from '../plugins/rate-limit.js'
@@ -45,7 +45,7 @@ function sendOAuthError(reply: FastifyReply, err: OAuthError) {
   return reply.header('cache-control', 'no-store').send(oauthErrorJson(err))
 }
 
-export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Services) {
+export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Uses<'tokens' | 'keys' | 'config' | 'limiter'>) {
   app.post(
     '/oauth/token',
     {

@@ -1,6 +1,6 @@
 /** /v1/platform/users: the tenant's end users. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import type { UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
@@ -17,7 +17,7 @@ const CreateUser = Type.Object(
   { additionalProperties: false },
 )
 
-export function userRoutes(app: App, { users }: Services) {
+export function userRoutes(app: App, { users }: Uses<'users'>) {
   app.post(
     '/v1/platform/users',
     {

@@ -1,6 +1,6 @@
 /** /v1/platform/webhook-endpoints and /v1/platform/events: where webhooks go, and what was sent. */
 import { Type } from 'typebox'
-import type { App, Services } from '../../app.js'
+import type { App, Uses } from '../types.js'
 import type { EventId, WebhookEndpointId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, page } from '../plugins/envelope.js'
@@ -14,7 +14,7 @@ const EndpointParams = Type.Object({ endpoint_id: Type.String({ maxLength: 80 })
 const EventParams = Type.Object({ event_id: Type.String({ maxLength: 80 }) })
 const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https URL that receives POSTs. Private, loopback and metadata addresses are refused.' })
 
-export function webhookRoutes(app: App, { webhooks }: Services) {
+export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
   const write = { scope: 'webhooks:write' as const }
   const read = { scope: 'webhooks:read' as const }
 
