@@ -18,6 +18,13 @@ export const page = <T>(request: FastifyRequest, data: T[], pagination: { next_c
   request_id: request.id,
 })
 
+/** A listing's answer: the service's page of domain objects, each presented. */
+export const pageFrom = <T, J>(request: FastifyRequest, result: { items: T[]; pagination: { next_cursor: string | null; has_more: boolean } }, present: (item: T) => J) =>
+  page(request, result.items.map(present), result.pagination)
+
+/** A listing's query with its page size (20 unless asked). */
+export const withLimit = <Q extends { limit?: number }>(query: Q) => ({ ...query, limit: query.limit ?? 20 })
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
   const { status, message: fallback } = ERROR_CATALOGUE[code]
   const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }

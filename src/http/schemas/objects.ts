@@ -157,7 +157,6 @@ export const PaymentResult = Type.Object(
     card: Type.Union([Type.Object({ brand: Type.String(), last4: Type.String() }), Type.Null()]),
     saved_card_id: Type.Union([Type.String(), Type.Null()]),
   },
-  { additionalProperties: false },
 )
 /** The page's script imports this type too (type only: nothing of the server reaches its bundle). */
 export type PaymentResult = Static<typeof PaymentResult>
