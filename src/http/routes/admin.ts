@@ -2,23 +2,19 @@
 import { Type } from 'typebox'
 import type { App, Uses } from '../types.js'
 import { ok } from '../plugins/envelope.js'
-import { Envelope, errorResponses } from '../schemas/common.js'
+import { answers, answersList, idParam, operation } from './operation.js'
 import { AdminCardProcessingAccount, CreatedClient, CreatedTenant, EnrolmentApproval, RevokedClient, Tenant } from '../schemas/objects.js'
 import { adminAccountJson, createdClientJson, createdTenantJson, enrolmentApprovalJson, revokedClientJson, tenantJson } from '../presenters/index.js'
 
-const TenantParams = Type.Object({ tenant_id: Type.String({ maxLength: 80 }) })
+const TenantParams = idParam('tenant_id')
 
 export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
-  const admin = { scope: 'admin' as const }
-
   app.post(
     '/v1/admin/tenants',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminCreateTenant',
-        summary: 'Create a tenant and its first OAuth client',
-        tags: ['admin'],
+    operation(
+      'admin',
+      ['adminCreateTenant', 'Create a tenant and its first OAuth client', 'admin'],
+      {
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -27,46 +23,41 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Envelope(CreatedTenant), ...errorResponses },
       },
-    },
+      answers(CreatedTenant, 201),
+    ),
     async (request, reply) => {
       const created = await tenants.createTenant({ name: request.body.name, origins: request.body.allowed_origins, allowTopLevel: request.body.allow_top_level })
       return reply.code(201).send(ok(request, createdTenantJson(created)))
     },
   )
 
-  app.get(
-    '/v1/admin/tenants',
-    { config: admin, schema: { operationId: 'adminListTenants', summary: 'List tenants', tags: ['admin'], response: { 200: Envelope(Type.Array(Tenant)), ...errorResponses } } },
-    async (request) => ok(request, (await tenants.listTenants()).map(tenantJson)),
+  app.get('/v1/admin/tenants', operation('admin', ['adminListTenants', 'List tenants', 'admin'], {}, answersList(Tenant)), async (request) =>
+    ok(request, (await tenants.listTenants()).map(tenantJson)),
   )
 
-  app.get(
-    '/v1/admin/tenants/:tenant_id',
-    {
-      config: admin,
-      schema: { operationId: 'adminGetTenant', summary: 'Get a tenant', tags: ['admin'], params: TenantParams, response: { 200: Envelope(Tenant), ...errorResponses } },
-    },
-    async (request) => ok(request, tenantJson(await tenants.getTenant(request.params.tenant_id))),
+  app.get('/v1/admin/tenants/:tenant_id', operation('admin', ['adminGetTenant', 'Get a tenant', 'admin'], { params: TenantParams }, answers(Tenant)), async (request) =>
+    ok(request, tenantJson(await tenants.getTenant(request.params.tenant_id))),
   )
 
   app.post(
     '/v1/admin/clients',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminCreateClient',
-        summary: 'Create an OAuth client',
-        description: 'With `tenant_id`: a client of that tenant (tenant scopes, all by default). Without: an operator client with scope `admin`.',
-        tags: ['admin'],
+    operation(
+      'admin',
+      [
+        'adminCreateClient',
+        'Create an OAuth client',
+        'admin',
+        'With `tenant_id`: a client of that tenant (tenant scopes, all by default). Without: an operator client with scope `admin`.',
+      ],
+      {
         body: Type.Object(
           { tenant_id: Type.Optional(Type.String({ maxLength: 80 })), scopes: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 10 })) },
           { additionalProperties: false },
         ),
-        response: { 201: Envelope(CreatedClient), ...errorResponses },
       },
-    },
+      answers(CreatedClient, 201),
+    ),
     async (request, reply) => {
       const client = await tenants.createClient(request.body.tenant_id ?? null, request.body.scopes ?? [])
       return reply.code(201).send(ok(request, createdClientJson(client)))
@@ -75,16 +66,7 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
 
   app.delete(
     '/v1/admin/clients/:client_id',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminRevokeClient',
-        summary: 'Revoke an OAuth client: its tokens stop working at once',
-        tags: ['admin'],
-        params: Type.Object({ client_id: Type.String({ maxLength: 80 }) }),
-        response: { 200: Envelope(RevokedClient), ...errorResponses },
-      },
-    },
+    operation('admin', ['adminRevokeClient', 'Revoke an OAuth client: its tokens stop working at once', 'admin'], { params: idParam('client_id') }, answers(RevokedClient)),
     async (request) => {
       await tenants.revokeClient(request.params.client_id)
       return ok(request, revokedClientJson(request.params.client_id))
@@ -93,12 +75,10 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
 
   app.post(
     '/v1/admin/tenants/:tenant_id/card-processing-accounts',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminCreateCardProcessingAccount',
-        summary: 'Create a card-processing account for a tenant',
-        tags: ['admin'],
+    operation(
+      'admin',
+      ['adminCreateCardProcessingAccount', 'Create a card-processing account for a tenant', 'admin'],
+      {
         params: TenantParams,
         body: Type.Object(
           {
@@ -110,9 +90,9 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Envelope(AdminCardProcessingAccount), ...errorResponses },
       },
-    },
+      answers(AdminCardProcessingAccount, 201),
+    ),
     async (request, reply) => {
       const account = await tenants.createAccount(request.params.tenant_id, { ...request.body, config: request.body.config as Record<string, unknown> | undefined })
       return reply.code(201).send(ok(request, adminAccountJson(account)))
@@ -121,32 +101,21 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
 
   app.get(
     '/v1/admin/tenants/:tenant_id/card-processing-accounts',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminListCardProcessingAccounts',
-        summary: "List a tenant's card-processing accounts",
-        tags: ['admin'],
-        params: TenantParams,
-        response: { 200: Envelope(Type.Array(AdminCardProcessingAccount)), ...errorResponses },
-      },
-    },
+    operation('admin', ['adminListCardProcessingAccounts', "List a tenant's card-processing accounts", 'admin'], { params: TenantParams }, answersList(AdminCardProcessingAccount)),
     async (request) => ok(request, (await tenants.listAccounts(request.params.tenant_id)).map(adminAccountJson)),
   )
 
   app.post(
     '/v1/admin/tenants/:tenant_id/card-processing-accounts/:card_processing_id/approvals',
-    {
-      config: admin,
-      schema: {
-        operationId: 'adminApproveEnrolment',
-        summary: "Approve a user's enrolment in a card-processing account",
-        tags: ['admin'],
+    operation(
+      'admin',
+      ['adminApproveEnrolment', "Approve a user's enrolment in a card-processing account", 'admin'],
+      {
         params: Type.Object({ tenant_id: Type.String({ maxLength: 80 }), card_processing_id: Type.String({ maxLength: 80 }) }),
         body: Type.Object({ user_id: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
-        response: { 200: Envelope(EnrolmentApproval), ...errorResponses },
       },
-    },
+      answers(EnrolmentApproval),
+    ),
     async (request) => {
       const approval = await tenants.approveEnrolment(request.params.tenant_id, request.body.user_id, request.params.card_processing_id)
       return ok(request, enrolmentApprovalJson(approval))

@@ -5,38 +5,24 @@ import type { CardId, UserId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
 import { cardJson } from '../presenters/index.js'
-import { Envelope, errorResponses } from '../schemas/common.js'
+import { answers, answersList, idParam, operation } from './operation.js'
 import { Card } from '../schemas/objects.js'
 
 export function cardRoutes(app: App, { savedCards }: Uses<'savedCards'>) {
   app.get(
     '/v1/platform/users/:user_id/cards',
-    {
-      config: { scope: 'users:read' },
-      schema: {
-        operationId: 'listSavedCards',
-        summary: "List a user's saved cards",
-        tags: ['cards'],
-        params: Type.Object({ user_id: Type.String({ maxLength: 80 }) }),
-        response: { 200: Envelope(Type.Array(Card)), ...errorResponses },
-      },
-    },
+    operation('users:read', ['listSavedCards', "List a user's saved cards", 'cards'], { params: idParam('user_id') }, answersList(Card)),
     async (request) => ok(request, (await savedCards.listForUser(tenantOf(request), request.params.user_id as UserId)).map(cardJson)),
   )
 
   app.delete(
     '/v1/platform/users/:user_id/cards/:card_id',
-    {
-      config: { scope: 'users:write' },
-      schema: {
-        operationId: 'deleteSavedCard',
-        summary: 'Delete a saved card',
-        description: 'The card is no longer shown on the payment page and can no longer be charged.',
-        tags: ['cards'],
-        params: Type.Object({ user_id: Type.String({ maxLength: 80 }), card_id: Type.String({ maxLength: 80 }) }),
-        response: { 200: Envelope(Card), ...errorResponses },
-      },
-    },
+    operation(
+      'users:write',
+      ['deleteSavedCard', 'Delete a saved card', 'cards', 'The card is no longer shown on the payment page and can no longer be charged.'],
+      { params: Type.Object({ user_id: Type.String({ maxLength: 80 }), card_id: Type.String({ maxLength: 80 }) }) },
+      answers(Card),
+    ),
     async (request) => ok(request, cardJson(await savedCards.delete(tenantOf(request), request.params.user_id as UserId, request.params.card_id as CardId))),
   )
 }
