@@ -47,6 +47,17 @@ export function toOrigin(value: string): string | undefined {
   }
 }
 
+/** Each item in its normal form, in order, without repeats; the first that has none is a validation error naming its index. */
+function eachOnce<T>(items: string[], field: string, normal: (item: string) => T | undefined, issue: string): T[] {
+  const out: T[] = []
+  for (const [i, item] of items.entries()) {
+    const n = normal(item)
+    if (n === undefined) throw invalid(`${field}.${i}`, issue)
+    if (!out.includes(n)) out.push(n)
+  }
+  return out
+}
+
 export class TenantService {
   constructor(
     private readonly store: Store,
@@ -60,12 +71,7 @@ export class TenantService {
     const name = input.name.trim()
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
     if (input.origins.length === 0) throw invalid('allowed_origins', 'must name at least one origin that may frame the payment page')
-    const origins: string[] = []
-    for (const [i, o] of input.origins.entries()) {
-      const origin = toOrigin(o)
-      if (!origin) throw invalid(`allowed_origins.${i}`, 'must be an origin such as https://shop.example.com (no path)')
-      if (!origins.includes(origin)) origins.push(origin)
-    }
+    const origins = eachOnce(input.origins, 'allowed_origins', toOrigin, 'must be an origin such as https://shop.example.com (no path)')
     const tenant: Tenant = { id: newId('tenant'), name, allowedOrigins: origins, allowTopLevel: input.allowTopLevel ?? false, createdAt: this.clock.now() }
     return this.store.transaction(async (tx) => {
       await tx.tenants.insert(tenant)
@@ -102,12 +108,7 @@ export class TenantService {
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
     if (!processorInfo(input.processor)) throw invalid('processor', `must be one of ${processorNames().join(', ')}`)
     if (input.currencies.length === 0) throw invalid('currencies', 'must name at least one currency')
-    const currencies: string[] = []
-    for (const [i, c] of input.currencies.entries()) {
-      const cur = toCurrency(c)
-      if (!cur) throw invalid(`currencies.${i}`, 'must be a current ISO 4217 code')
-      if (!currencies.includes(cur)) currencies.push(cur)
-    }
+    const currencies = eachOnce(input.currencies, 'currencies', toCurrency, 'must be a current ISO 4217 code')
     const priority = input.priority ?? 100
     if (!Number.isInteger(priority) || priority < 0 || priority > 1_000_000) throw invalid('priority', 'must be a whole number from 0 to 1000000')
     const account: Account = { id: newId('account'), tenantId: tenant.id, name, processor: input.processor, currencies, priority, createdAt: this.clock.now() }

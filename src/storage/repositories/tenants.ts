@@ -8,21 +8,10 @@ import type { OAuthClient } from '../../domain/oauth/tokens.js'
 import type { Tenant } from '../../domain/tenants/service.js'
 import type { ClientId, TenantId } from '../../domain/shared/ids.js'
 
-interface TenantRow {
-  id: string
-  name: string
-  allowed_origins: string[]
-  allow_top_level: boolean
-  created_at: Date
-}
+/** A tenant's row, typed by the columns it is read with. */
+type TenantRow = { [C in 'id' | 'name']: string } & { allowed_origins: string[]; allow_top_level: boolean; created_at: Date }
 
-const tenantFrom = (r: TenantRow): Tenant => ({
-  id: r.id as TenantId,
-  name: r.name,
-  allowedOrigins: r.allowed_origins,
-  allowTopLevel: r.allow_top_level,
-  createdAt: new Date(r.created_at),
-})
+const tenantFrom = (r: TenantRow): Tenant => ({ id: r.id as TenantId, name: r.name, allowedOrigins: r.allowed_origins, allowTopLevel: r.allow_top_level, createdAt: new Date(r.created_at) })
 
 const TENANT_COLUMNS = 'id, name, allowed_origins, allow_top_level, created_at'
 
