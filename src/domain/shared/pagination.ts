@@ -27,10 +27,17 @@ export function decodeCursor(cursor: string | undefined): PageRequest['after'] {
   }
 }
 
-/** Fetch `limit + 1` rows, then call this: it trims the extra row and builds the pagination. */
-export function pageOf<T>(rows: T[], limit: number, key: (row: T) => { createdAt: Date; id: string }) {
+/** One page of a listing: its items, and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  items: T[]
+  hasMore: boolean
+  nextCursor: string | null
+}
+
+/** Fetch `limit + 1` rows, then call this: it trims the extra row and gives the next page's cursor. */
+export function pageOf<T>(rows: T[], limit: number, key: (row: T) => { createdAt: Date; id: string }): Page<T> {
   const hasMore = rows.length > limit
   const items = hasMore ? rows.slice(0, limit) : rows
   const last = items[items.length - 1]
-  return { items, pagination: { has_more: hasMore, next_cursor: hasMore && last ? encodeCursor(key(last).createdAt, key(last).id) : null } }
+  return { items, hasMore, nextCursor: hasMore && last ? encodeCursor(key(last).createdAt, key(last).id) : null }
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldIssue } from '../../domain/shared/errors.js'
+import type { Page } from '../../domain/shared/pagination.js'
 import { toFieldIssues } from './validation.js'
 import { loggableUrl } from '../../logger.js'
 
@@ -19,8 +20,8 @@ export const page = <T>(request: FastifyRequest, data: T[], pagination: { next_c
 })
 
 /** A listing's answer: the service's page of domain objects, each presented. */
-export const pageFrom = <T, J>(request: FastifyRequest, result: { items: T[]; pagination: { next_cursor: string | null; has_more: boolean } }, present: (item: T) => J) =>
-  page(request, result.items.map(present), result.pagination)
+export const pageFrom = <T, J>(request: FastifyRequest, result: Page<T>, present: (item: T) => J) =>
+  page(request, result.items.map(present), { next_cursor: result.nextCursor, has_more: result.hasMore })
 
 /** A listing's query with its page size (20 unless asked). */
 export const withLimit = <Q extends { limit?: number }>(query: Q) => ({ ...query, limit: query.limit ?? 20 })
