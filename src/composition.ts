@@ -92,7 +92,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     (rule) => metrics.rateLimited.inc({ rule }),
   )
   let background: BackgroundRunner | undefined
-  // New deliveries: this process's runner, and (PostgreSQL) every other process's, through NOTIFY.
+  // New deliveries: this process's runner, and (PostgreSQL) every other process's, through a notification.
   const notifier = db.listen ? new OutboxNotifier(store, (err) => deps.onBackgroundError?.(err)) : undefined
   const wake = () => {
     background?.wake()

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldIssue } from '../../domain/shared/errors.js'
 import type { Page } from '../../domain/shared/pagination.js'
 import { toFieldIssues } from './validation.js'
+import { HTTP_STATUS } from '../status.js'
 import { loggableUrl } from '../../logger.js'
 
 export const ok = <T>(request: FastifyRequest, data: T) => ({ success: true as const, data, error: null, request_id: request.id })
@@ -27,7 +28,8 @@ export const pageFrom = <T, J>(request: FastifyRequest, result: Page<T>, present
 export const withLimit = <Q extends { limit?: number }>(query: Q) => ({ ...query, limit: query.limit ?? 20 })
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
-  const { status, message: fallback } = ERROR_CATALOGUE[code]
+  const status = HTTP_STATUS[code]
+  const fallback = ERROR_CATALOGUE[code].message
   const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }
   if (details?.length) error.details = details
   return reply.code(status).type('application/json; charset=utf-8').send({ success: false, data: null, error, request_id: request.id })
@@ -49,7 +51,7 @@ const BY_STATUS: Record<number, ErrorCode> = {
 export function registerErrorEnvelope(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     // The token endpoint speaks OAuth: a body it cannot read is invalid_request. A 429 stays in the envelope.
-    const status = err instanceof AppError ? err.status : err instanceof SyntaxError ? 400 : ((err as FastifyError).statusCode ?? 500)
+    const status = err instanceof AppError ? HTTP_STATUS[err.code] : err instanceof SyntaxError ? 400 : ((err as FastifyError).statusCode ?? 500)
     if (request.routeOptions.config?.oauthErrors && status >= 400 && status < 500 && status !== 429) {
       return reply
         .code(400)
@@ -58,7 +60,7 @@ export function registerErrorEnvelope(app: FastifyInstance) {
     }
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers)
-      if (err.status >= 500) request.log.error({ err }, 'request failed')
+      if (status >= 500) request.log.error({ err }, 'request failed')
       return sendError(request, reply, err.code, err.message, err.details)
     }
     const fe = err as FastifyError
