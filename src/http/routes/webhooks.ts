@@ -5,7 +5,7 @@ import type { EventId, WebhookEndpointId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, pageFrom, withLimit } from '../plugins/envelope.js'
 import { deliveryJson, endpointJson, endpointWithSecretJson, eventJson, redeliveryJson } from '../presenters/index.js'
-import { answers, answersList, answersPage, idParam, listQuery, operation } from './operation.js'
+import { answers, answersList, answersPage, idParam, listQuery, operation, type OperationMeta } from './operation.js'
 import { Delivery, Redelivery, WebhookEndpoint, WebhookEndpointWithSecret, WebhookEvent } from '../schemas/objects.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
@@ -13,6 +13,19 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const EndpointParams = idParam('endpoint_id')
 const EventParams = idParam('event_id')
 const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https URL that receives POSTs. Private, loopback and metadata addresses are refused.' })
+
+const UPDATE: OperationMeta = [
+  'updateWebhookEndpoint',
+  'Change a webhook endpoint',
+  'webhooks',
+  'Setting `status` to `enabled` re-enables an endpoint that was disabled and clears its failure record.',
+]
+const ROTATE: OperationMeta = [
+  'rotateWebhookSecret',
+  'Rotate the signing secret',
+  'webhooks',
+  'Answers with the new secret, shown only now. For 24 hours both the old and the new secret sign every delivery.',
+]
 
 export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
   const endpointId = (request: { params: { endpoint_id: string } }) => request.params.endpoint_id as WebhookEndpointId
@@ -36,22 +49,24 @@ export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
     ok(request, (await webhooks.list(tenantOf(request))).map(endpointJson)),
   )
 
-  app.get(
-    '/v1/platform/webhook-endpoints/:endpoint_id',
-    operation('webhooks:read', ['getWebhookEndpoint', 'Get a webhook endpoint', 'webhooks'], { params: EndpointParams }, answers(WebhookEndpoint)),
-    async (request) => ok(request, endpointJson(await webhooks.get(tenantOf(request), endpointId(request)))),
-  )
+  // Reading and deleting an endpoint differ only in the method, the scope and the service call.
+  for (const [method, scope, meta, act] of [
+    ['GET', 'webhooks:read', ['getWebhookEndpoint', 'Get a webhook endpoint', 'webhooks'], webhooks.get.bind(webhooks)],
+    ['DELETE', 'webhooks:write', ['deleteWebhookEndpoint', 'Delete a webhook endpoint', 'webhooks'], webhooks.remove.bind(webhooks)],
+  ] as const) {
+    app.route({
+      method,
+      url: '/v1/platform/webhook-endpoints/:endpoint_id',
+      ...operation(scope, meta, { params: EndpointParams }, answers(WebhookEndpoint)),
+      handler: async (request) => ok(request, endpointJson(await act(tenantOf(request), endpointId(request)))),
+    })
+  }
 
   app.patch(
     '/v1/platform/webhook-endpoints/:endpoint_id',
     operation(
       'webhooks:write',
-      [
-        'updateWebhookEndpoint',
-        'Change a webhook endpoint',
-        'webhooks',
-        'Setting `status` to `enabled` re-enables an endpoint that was disabled and clears its failure record.',
-      ],
+      UPDATE,
       {
         params: EndpointParams,
         body: Type.Object(
@@ -64,20 +79,9 @@ export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
     async (request) => ok(request, endpointJson(await webhooks.update(tenantOf(request), endpointId(request), request.body))),
   )
 
-  app.delete(
-    '/v1/platform/webhook-endpoints/:endpoint_id',
-    operation('webhooks:write', ['deleteWebhookEndpoint', 'Delete a webhook endpoint', 'webhooks'], { params: EndpointParams }, answers(WebhookEndpoint)),
-    async (request) => ok(request, endpointJson(await webhooks.remove(tenantOf(request), endpointId(request)))),
-  )
-
   app.post(
     '/v1/platform/webhook-endpoints/:endpoint_id/rotate-secret',
-    operation(
-      'webhooks:write',
-      ['rotateWebhookSecret', 'Rotate the signing secret', 'webhooks', 'Answers with the new secret, shown only now. For 24 hours both the old and the new secret sign every delivery.'],
-      { params: EndpointParams },
-      answers(WebhookEndpointWithSecret),
-    ),
+    operation('webhooks:write', ROTATE, { params: EndpointParams }, answers(WebhookEndpointWithSecret)),
     async (request) => {
       const { endpoint, secret } = await webhooks.rotateSecret(tenantOf(request), endpointId(request))
       return ok(request, endpointWithSecretJson(endpoint, secret))
