@@ -16,13 +16,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, until as waitUntil, usingPostgres, type TestServer } from '../helpers/app.js'
+import { pay, payerWithEndpoint, setupClockedPayer, startReceiver, until as waitUntil, usingPostgres, type Receiver, type TestServer } from '../helpers/index.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
 import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { pay, startWebhookServer, tenantApi, type Harness } from './support.js'
+import { startWebhookServer, type Harness } from './support.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = randomBytes(32)
@@ -115,10 +114,9 @@ async function eventIdsOf(tenantId: string): Promise<string[]> {
 
 /** A tenant with one endpoint per receiver. */
 async function tenantWithEndpoints(...hooks: Receiver[]) {
-  const payer = await setupPayer(server)
-  const api = tenantApi(server, payer.tenant)
+  const payer = await setupClockedPayer(server)
   for (const r of hooks) {
-    const ep = await api.post('/v1/platform/webhook-endpoints', { url: r.url })
+    const ep = await payer.api.post('/v1/platform/webhook-endpoints', { url: r.url })
     expect(ep.status).toBe(201)
     r.secrets.push(ep.body.data.secret)
   }
@@ -239,17 +237,13 @@ describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
       }
       const hooks = await startReceiver()
       receivers.push(hooks)
-      const payer = await setupPayer(server)
-      const api = tenantApi(server, payer.tenant)
-      const ep = await api.post('/v1/platform/webhook-endpoints', { url: hooks.url })
-      expect(ep.status).toBe(201)
-      hooks.secrets.push(ep.body.data.secret)
+      const payer = await payerWithEndpoint(server, hooks)
       // Its first pass runs at start; the next poll would be an hour later: only a notice can wake it.
       await startWorker('worker-4 (hourly poll)', { WORKER_POLL_SECONDS: '3600' })
       await new Promise((r) => setTimeout(r, 300))
 
       // The test's server is the API process: confirming commits the outcome and pokes the workers.
-      const first = await pay(server, { api, userId: payer.userId })
+      const first = await pay(payer)
       expect(first.answer.status).toBe('succeeded')
       await until('the webhook of the first payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === first.intentId), 10_000)
 
@@ -262,7 +256,7 @@ describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
         const [row] = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ${OUTBOX_CHANNEL}'`)
         return row!.n === 1
       }, 10_000)
-      const second = await pay(server, { api, userId: payer.userId })
+      const second = await pay(payer)
       await until('the webhook of the second payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === second.intentId), 10_000)
       expect(hooks.received.every((d) => d.verified)).toBe(true)
     })

@@ -1,0 +1,137 @@
+/**
+ * The real app on a real port for a test file, on the database of this run (PGlite snapshot,
+ * or the run's PostgreSQL database), and the waiting tests do around it.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { inject } from 'vitest'
+import { migrate } from '../../src/storage/migrate.js'
+import { buildApp, type App, type Services } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { postgresDb, type Db } from '../../src/storage/db.js'
+import { openMemoryDb } from '../../src/storage/embedded.js'
+import { createLogger } from '../../src/logger.js'
+import { TestClock } from './clock.js'
+
+/**
+ * Every test server of a run shares one DATA_ENCRYPTION_KEY: on PostgreSQL all test files
+ * share one database, whose signing keys are sealed under the key of the first server.
+ */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7)
+
+export const usingPostgres = () => inject('databaseUrl') !== ''
+
+/** Opens this run's database: a PGlite loaded from the snapshot, or a pool on the PostgreSQL database. */
+export async function openTestDb(): Promise<Db> {
+  const url = inject('databaseUrl')
+  if (url) return postgresDb(url, { max: 20 })
+  const snapshot = fs.readFileSync(inject('pgliteSnapshot'))
+  return openMemoryDb(new Blob([snapshot]))
+}
+
+/**
+ * A migrated database no other test file uses: a fresh PGlite, or a new PostgreSQL
+ * database beside the run's one, dropped by `drop()`. For tests that close the database,
+ * use another encryption key, or move a clock that background jobs read for every tenant.
+ */
+export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
+  if (!usingPostgres()) {
+    const db = await openTestDb()
+    return { db, url: '', drop: () => db.close().catch(() => {}) }
+  }
+  const runUrl = new URL(inject('databaseUrl'))
+  const name = `${runUrl.pathname.slice(1)}_${randomBytes(4).toString('hex')}`.slice(0, 63)
+  const admin = new URL(runUrl)
+  admin.pathname = '/postgres'
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: admin.toString() })
+    await c.connect()
+    try {
+      await c.query(statement)
+    } finally {
+      await c.end()
+    }
+  }
+  await run(`CREATE DATABASE ${name}`)
+  const url = new URL(runUrl)
+  url.pathname = `/${name}`
+  const db = postgresDb(url.toString(), { max: 20 })
+  await migrate(db)
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close().catch(() => {})
+      await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    },
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (bound, read, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+export interface TestServer {
+  app: App
+  services: Services
+  db: Db
+  clock: TestClock
+  config: Config
+  baseUrl: string
+  close(): Promise<void>
+}
+
+export interface ServerOptions {
+  /** A database the caller owns (and closes); the run's database by default. */
+  db?: Db
+  /** Collects every JSON log line the app writes (level debug and up). */
+  logs?: string[]
+  encryptionKey?: Buffer
+  /** Another server's clock, so that both servers stand at the same time. */
+  clock?: TestClock
+}
+
+/** Starts the app on 127.0.0.1 with an ephemeral port. PUBLIC_BASE_URL is the real address. */
+export async function startServer(env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
+  const db = opts.db ?? (await openTestDb())
+  const clock = opts.clock ?? new TestClock()
+  // Bind first to learn the port, so issuer, audience and pay_url carry the real address.
+  const probe = await freePort()
+  const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...env })
+  const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
+  const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? TEST_ENCRYPTION_KEY, ...(logger ? { logger } : {}) })
+  await app.listen({ port: probe, host: '127.0.0.1' })
+  return {
+    app,
+    services,
+    db,
+    clock,
+    config,
+    baseUrl: config.publicBaseUrl,
+    async close() {
+      await app.close()
+      if (!opts.db) await db.close()
+    },
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `check` every `everyMs` until it holds, or throws once `timeoutMs` has passed (real time). */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 200) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await sleep(everyMs)
+  }
+}
