@@ -4,7 +4,7 @@
  * makes it; every call goes through the real HTTP server with a real access token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiClient, createTenant, getToken, startServer, type TestServer } from '../helpers/app.js'
+import { apiClient, createTenant, getToken, startServer, type TestServer } from '../helpers/index.js'
 
 /** The tenant scopes SPEC lists ("HTTP surface"). */
 const TENANT_SCOPES = ['payments:write', 'payments:read', 'users:write', 'users:read', 'webhooks:write', 'webhooks:read']

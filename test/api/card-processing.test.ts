@@ -3,8 +3,8 @@
  * GET and POST /v1/platform/card-processing/users/{user_id}. One server for the file;
  * every test works in its own tenant.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { apiClient, createTenant, getToken, startServer, type TestServer } from '../helpers/app.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiClient, getToken, newTenant, startServer, type TestServer } from '../helpers/index.js'
 import { registerProcessor } from '../../src/processors/registry.js'
 
 let server: TestServer
@@ -17,8 +17,7 @@ afterAll(() => server.close())
 
 /** A fresh tenant, an API client with every tenant scope, and one user of that tenant. */
 async function tenantWithUser() {
-  const tenant = await createTenant(server)
-  const api = apiClient(server, await getToken(server, tenant))
+  const { tenant, api } = await newTenant(server)
   const user = await api.post('/v1/platform/users', { name: 'Payer' })
   expect(user.status).toBe(201)
   const account = (opts: { name?: string; processor?: string; currencies?: string[]; priority?: number; config?: Record<string, unknown> } = {}) =>
@@ -37,16 +36,6 @@ async function tenantWithUser() {
 type Listed = { card_processing_id: string; status: string; is_default: boolean }
 const ids = (r: { body: { data: Listed[] } }) => r.body.data.map((a) => a.card_processing_id)
 const defaults = (r: { body: { data: Listed[] } }) => r.body.data.filter((a) => a.is_default).map((a) => a.card_processing_id)
-
-/** Runs `fn` with the server's clock stopped, so everything in it happens at one instant. */
-async function atOneInstant<T>(fn: () => Promise<T>): Promise<T> {
-  const spy = vi.spyOn(server.clock, 'now').mockReturnValue(server.clock.now())
-  try {
-    return await fn()
-  } finally {
-    spy.mockRestore()
-  }
-}
 
 describe('enrolling a user in a sandbox account approves it at once', () => {
   it('answers 201 with the account, status approved', async () => {
@@ -234,7 +223,7 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
       accounts.push(await t.account({ name }))
       server.clock.advance(1000)
     }
-    await atOneInstant(async () => {
+    await server.clock.atOneInstant(async () => {
       for (const a of accounts) await t.enrol(a.id)
     })
     const sorted = accounts.map((a) => a.id).sort()
@@ -274,7 +263,7 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
   it('is the account a payment link without card_processing_id is charged through', async () => {
     const t = await tenantWithUser()
     const accounts = [await t.account({ name: 'One', priority: 5, currencies: ['EUR'] }), await t.account({ name: 'Two', priority: 5 }), await t.account({ name: 'Three', priority: 5 })]
-    await atOneInstant(async () => {
+    await server.clock.atOneInstant(async () => {
       for (const a of accounts) await t.enrol(a.id)
     })
     for (const currency of ['USD', 'EUR']) {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { apiClient, createTenant, getToken, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/app.js'
+import { apiClient, createTenant, getToken, newTenant, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/index.js'
 import { type Db } from '../../src/storage/db.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -18,11 +18,6 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-/** A fresh tenant and an API client whose token has every tenant scope. */
-async function tenantApi() {
-  const tenant = await createTenant(server)
-  return { tenant, api: apiClient(server, await getToken(server, tenant)) }
-}
 
 /**
  * A database of its own for a server this file breaks on purpose: a PGlite from the snapshot,
@@ -63,7 +58,7 @@ function expectError(r: ApiResponse, status: number, code: string) {
 
 describe('every JSON answer is the envelope, with request_id equal to the X-Request-Id header', () => {
   it('wraps a success, a list with pagination, and a created object', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const created = await api.post('/v1/platform/users', { name: 'Enveloped' })
     expect(created.status).toBe(201)
     expectEnvelope(created)
@@ -73,7 +68,7 @@ describe('every JSON answer is the envelope, with request_id equal to the X-Requ
   })
 
   it('wraps the errors of every layer: authentication, scope, routing, validation, lookup', async () => {
-    const { tenant, api } = await tenantApi()
+    const { tenant, api } = await newTenant(server)
     const noToken = await apiClient(server).get('/v1/platform/users')
     expectError(noToken, 401, 'unauthorized')
     expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer /)
@@ -86,7 +81,7 @@ describe('every JSON answer is the envelope, with request_id equal to the X-Requ
   })
 
   it('gives every request its own id and never takes one from the client', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const a = await api.get('/v1/platform/users', { headers: { 'x-request-id': 'req_chosen_by_client' } })
     const b = await api.get('/v1/platform/users')
     expectEnvelope(a, { list: true })
@@ -102,12 +97,12 @@ describe('an unknown route is 404 not_found', () => {
     ['DELETE', '/v1/platform/users'],
     ['GET', '/v1/platform/users/'],
   ])('%s %s answers 404 not_found in the envelope', async (method, path) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     expectError(await api.call(method, path), 404, 'not_found')
   })
 
   it('a URL the router cannot read is answered in the envelope too', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     for (const path of ['/v1/platform/users/%C0%AF', `/v1/platform/users/usr_${'a'.repeat(300)}`]) {
       const r = await api.get(path)
       expect(r.status).toBeGreaterThanOrEqual(400)
@@ -124,7 +119,7 @@ describe('a body that is not valid JSON is 422 validation_error', () => {
     ['a trailing comma', '{"name":"x",}'],
     ['a __proto__ key', '{"__proto__":{"admin":true}}'],
   ])('refuses JSON %s and creates nothing', async (_what, raw) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'body', issue: expect.any(String) }])
@@ -132,7 +127,7 @@ describe('a body that is not valid JSON is 422 validation_error', () => {
   })
 
   it('refuses an empty body sent as JSON', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     expectError(await api.post('/v1/platform/users', undefined, { raw: '' }), 422, 'validation_error')
   })
 })
@@ -144,14 +139,14 @@ describe('a body that is not JSON by its content type is 415 unsupported_media_t
     ['application/xml', '<user><name>X</name></user>'],
     ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nMulti\r\n--x--\r\n'],
   ])('refuses %s and creates nothing', async (type, raw) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw, headers: { 'content-type': type } })
     expectError(r, 415, 'unsupported_media_type')
     expect((await api.get('/v1/platform/users')).body.data).toEqual([])
   })
 
   it('accepts application/json with a charset', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw: '{"name":"Charset"}', headers: { 'content-type': 'application/json; charset=utf-8' } })
     expect(r.status).toBe(201)
   })
@@ -159,14 +154,14 @@ describe('a body that is not JSON by its content type is 415 unsupported_media_t
 
 describe('a body over 64 KiB is 413 payload_too_large', () => {
   it('refuses a 65 KiB body and creates nothing', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { name: 'x'.repeat(65 * 1024) })
     expectError(r, 413, 'payload_too_large')
     expect((await api.get('/v1/platform/users')).body.data).toEqual([])
   })
 
   it('reads a body just under the limit and judges it on its content', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { name: 'x'.repeat(60 * 1024) })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'name', issue: expect.any(String) }])
@@ -175,7 +170,7 @@ describe('a body over 64 KiB is 413 payload_too_large', () => {
 
 describe('validation errors list every problem as details [{field, issue}]', () => {
   it('names each bad body field once, with a plain issue', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { email: 'nope', name: 42, colour: 'blue' })
     expectError(r, 422, 'validation_error')
     const byField = Object.fromEntries(r.body.error.details.map((d: { field: string; issue: string }) => [d.field, d.issue]))
@@ -186,7 +181,7 @@ describe('validation errors list every problem as details [{field, issue}]', () 
   })
 
   it('names bad query parameters the same way', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.get('/v1/platform/payment-intents?limit=0&sort=asc')
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['limit', 'sort'])

@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import openapiTS, { COMMENT_HEADER, astToString } from 'openapi-typescript'
-import { openPrivateDb, startServer, type TestServer } from '../helpers/app.js'
+import { CARDS, openPrivateDb, payLink, startServer, type TestServer } from '../helpers/index.js'
 import { createPayment, getToken, paylinkClient, verifyWebhook, type PaylinkClient, type PaylinkWebhook } from '../../examples/typed-client/integration.js'
 
 const GENERATED = new URL('../../examples/typed-client/paylink-api.d.ts', import.meta.url)
@@ -78,20 +78,6 @@ async function enrolledUser(client: PaylinkClient, accountId: string) {
   return userId
 }
 
-/** The end user pays in the frame: the page is loaded as an iframe, then the card is confirmed with its session secret. */
-async function payInFrame(payUrl: string, number: string) {
-  const html = await (await fetch(payUrl, { headers: { 'sec-fetch-dest': 'iframe' } })).text()
-  const session = /data-session="([^"]+)"/.exec(html)?.[1]
-  expect(session, 'the page renders a payment session').toBeTruthy()
-  const r = await fetch(`${payUrl}/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-paylink-session': session! },
-    body: JSON.stringify({ card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 1, cvc: '123' } }),
-  })
-  expect(r.status).toBe(200)
-  return ((await r.json()) as { data: { status: string } }).data
-}
-
 describe('the example integration takes a payment end to end against a live server', () => {
   it('gets a token, mints a link with the typed client, and verifies the webhook of the paid link', async () => {
     const tenant = await onboardedTenant()
@@ -112,7 +98,7 @@ describe('the example integration takes a payment end to end against a live serv
       // Retrying with the same idempotency key gives the same link, not a second payment.
       expect(await createPayment(client, { userId, amount: '12.50', currency: 'usd', idempotencyKey: 'order-1001' })).toEqual(link)
 
-      expect((await payInFrame(link.pay_url, '4242424242424242')).status).toBe('succeeded')
+      expect((await payLink(link.pay_url, CARDS.visa)).status).toBe('succeeded')
       await server.services.background.tick()
 
       expect(shop.deliveries).toHaveLength(1)
@@ -142,7 +128,7 @@ describe("the example's verifyWebhook accepts only what paylink signed with the 
       const endpoint = await client.POST('/v1/platform/webhook-endpoints', { body: { url: shop.url } })
       secret = endpoint.data!.data.secret
       const link = await createPayment(client, { userId, amount: '3.00' })
-      await payInFrame(link.pay_url, '4000000000000002')
+      await payLink(link.pay_url, CARDS.declined)
       await server.services.background.tick()
 
       expect(shop.deliveries).toHaveLength(1)

@@ -7,27 +7,22 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Frame, Route } from 'playwright-core'
-import { startServer, type TestServer } from '../helpers/app.js'
+import { CARDS, addPayer, intentOf as intent, mint, setupTenant, spaced, startServer, type SandboxTenant, type TestServer } from '../helpers/index.js'
 import {
   axeViolations,
   eventTypes,
   focusedId,
   futureExpiry,
   launchBrowser,
-  mintLink,
-  newPayer,
   newShopperContext,
   openInShop,
   screenshotFrame,
   screenshotPage,
-  setupShopTenant,
   shopEvents,
   startShop,
   waitForShopEvent,
   type Checkout,
   type Shop,
-  type ShopPayer,
-  type ShopTenant,
 } from './helpers.js'
 
 let server: TestServer
@@ -37,13 +32,13 @@ let shop: Shop
 let otherShop: Shop
 let paylinkOrigin: string
 /** One tenant for the file, allowing only `shop`; each test pays as a user of its own. */
-let tenant: ShopTenant
+let tenant: SandboxTenant
 const contexts: BrowserContext[] = []
 
 beforeAll(async () => {
   ;[server, browser, shop, otherShop] = await Promise.all([startServer(), launchBrowser(), startShop(), startShop()])
   paylinkOrigin = new URL(server.baseUrl).origin
-  tenant = await setupShopTenant(server, [shop.origin])
+  tenant = await setupTenant(server, { origins: [shop.origin] })
 })
 
 afterEach(async () => {
@@ -56,7 +51,7 @@ afterAll(async () => {
   await server?.close()
 })
 
-const payer = () => newPayer(tenant)
+const payer = () => addPayer(tenant)
 
 /** The shop's checkout page, in a fresh browser profile, with `payUrl` in its iframe. */
 async function checkoutIn(payUrl: string, opts: { locale?: string } = {}): Promise<Checkout> {
@@ -86,12 +81,11 @@ async function expectNoAxeViolations(frame: Frame) {
   expect(await axeViolations(frame)).toEqual([])
 }
 
-const intent = async (p: ShopPayer, id: string) => (await p.api.get(`/v1/platform/payment-intents/${id}`)).body.data
 
 describe('paying inside the tenant shop’s iframe', () => {
-  it('pays with 4242 4242 4242 4242: spaced number and brand, success screen, events to the parent, succeeded in the API', async () => {
+  it(`pays with ${spaced(CARDS.visa)}: spaced number and brand, success screen, events to the parent, succeeded in the API`, async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p, { amount: 12.5 })
+    const { payUrl, intentId } = await mint(p, { amount: 12.5 })
     const checkout = await checkoutIn(payUrl)
     const { page, frame } = checkout
 
@@ -99,8 +93,8 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await frame.locator('#amount').innerText()).toBe('$12.50')
     expect(await frame.getByLabel('Save card for future use').isChecked()).toBe(false)
 
-    await typeCard(frame, '4242 4242 4242 4242')
-    expect(await frame.getByLabel('Card number').inputValue()).toBe('4242 4242 4242 4242')
+    await typeCard(frame, CARDS.visa)
+    expect(await frame.getByLabel('Card number').inputValue()).toBe(spaced(CARDS.visa))
     expect(await frame.locator('#brand').innerText()).toBe('VISA')
     expect(await frame.getByLabel('Expiry date').inputValue()).toBe(EXPIRY.shown)
     await expectNoAxeViolations(frame)
@@ -120,13 +114,13 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await intent(p, intentId)).toMatchObject({ id: intentId, status: 'succeeded', card: { brand: 'visa', last4: '4242' } })
   })
 
-  it('declines 4000 0000 0000 0002 with a plain reason; the intent is failed / card_declined', async () => {
+  it(`declines ${spaced(CARDS.declined)} with a plain reason; the intent is failed / card_declined`, async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const checkout = await checkoutIn(payUrl)
     const { page, frame } = checkout
 
-    await typeCard(frame, '4000 0000 0000 0002')
+    await typeCard(frame, CARDS.declined)
     await frame.getByRole('button', { name: 'Pay $12.50' }).click()
     const text = await screen(frame, 'Payment failed')
     expect(text).toContain('Your card was declined.')
@@ -142,7 +136,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('reloading a used link shows "already used" and tells the parent link.used', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const { page, frame } = await checkoutIn(payUrl)
     await frame.getByLabel('Card number').waitFor()
     await waitForShopEvent(page, 'ready')
@@ -164,7 +158,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('an expired link shows the expired screen, tells the parent link.expired, and the intent is failed / link_expired', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     server.clock.advance(11 * 60 * 1000)
     const checkout = await checkoutIn(payUrl)
 
@@ -181,9 +175,9 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('saves a card; the next link offers it and pays with it in one click', async () => {
     const p = await payer()
-    const first = await mintLink(p)
+    const first = await mint(p)
     const one = await checkoutIn(first.payUrl)
-    await typeCard(one.frame, '4242 4242 4242 4242')
+    await typeCard(one.frame, CARDS.visa)
     await one.frame.getByLabel('Save card for future use').check()
     await one.frame.getByRole('button', { name: 'Pay $12.50' }).click()
     await screen(one.frame, 'Payment successful')
@@ -192,7 +186,7 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(cards).toHaveLength(1)
     expect(cards[0]).toMatchObject({ brand: 'visa', last4: '4242', exp_month: EXPIRY.month, exp_year: EXPIRY.year })
 
-    const second = await mintLink(p, { amount: '30.00' })
+    const second = await mint(p, { amount: '30.00' })
     const two = await checkoutIn(second.payUrl)
     const saved = two.frame.getByRole('radio', { name: `Visa ending in 4242, expires 12/${String(EXPIRY.year).slice(-2)}` })
     await saved.waitFor()
@@ -208,12 +202,12 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await intent(p, second.intentId)).toMatchObject({ status: 'succeeded', amount: '30.00', saved_card_id: cards[0].id, card: { brand: 'visa', last4: '4242' } })
   })
 
-  it('3-D Secure (4000 0027 6000 3184): the challenge screen, approve → success', async () => {
+  it(`3-D Secure (${spaced(CARDS.challenge)}): the challenge screen, approve → success`, async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const checkout = await checkoutIn(payUrl)
     const { page, frame } = checkout
-    await typeCard(frame, '4000 0027 6000 3184')
+    await typeCard(frame, CARDS.challenge)
     await frame.getByRole('button', { name: 'Pay $12.50' }).click()
 
     const text = await screen(frame, 'Confirm with your bank')
@@ -232,9 +226,9 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('3-D Secure: decline → failure screen, the intent is failed / authentication_failed', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const { page, frame } = await checkoutIn(payUrl)
-    await typeCard(frame, '4000 0027 6000 3184')
+    await typeCard(frame, CARDS.challenge)
     await frame.getByRole('button', { name: 'Pay $12.50' }).click()
     await screen(frame, 'Confirm with your bank')
 
@@ -249,7 +243,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('can be paid with the keyboard alone; errors are announced and focus goes to the first bad field', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const { page, frame } = await checkoutIn(payUrl)
     await waitForShopEvent(page, 'ready')
     const kb = page.keyboard
@@ -264,7 +258,7 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await focusedId(frame)).toBe('cc-number')
     await expectNoAxeViolations(frame)
 
-    await kb.type('4242424242424242')
+    await kb.type(CARDS.visa)
     await kb.press('Tab')
     expect(await focusedId(frame)).toBe('cc-exp')
     await kb.type(EXPIRY.typed)
@@ -291,7 +285,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('locks the Pay button while the payment is in flight', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     let confirms = 0
@@ -303,7 +297,7 @@ describe('paying inside the tenant shop’s iframe', () => {
     const held = new Promise<Route>((resolve) => (hold = resolve))
     await context.route('**/pay/*/confirm', (route) => hold(route))
     const { page, frame } = await openInShop(context, shop, payUrl)
-    await typeCard(frame, '4242 4242 4242 4242')
+    await typeCard(frame, CARDS.visa)
     const button = frame.getByRole('button', { name: 'Pay $12.50' })
     expect(await button.isEnabled()).toBe(true)
     await button.click()
@@ -325,7 +319,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('shows the amount and words in the visitor’s language (de-DE)', async () => {
     const p = await payer()
-    const { payUrl } = await mintLink(p, { amount: '12.50', currency: 'EUR' })
+    const { payUrl } = await mint(p, { amount: '12.50', currency: 'EUR' })
     const { frame } = await checkoutIn(payUrl, { locale: 'de-DE' })
     await frame.getByLabel('Kartennummer').waitFor()
     expect(await frame.locator('#amount').innerText()).toBe('12,50\u00a0€')
@@ -336,7 +330,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 describe('where the page may not be shown', () => {
   it('a shop whose origin the tenant did not allow cannot frame the page (frame-ancestors), and nothing is charged', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     const page = await context.newPage()
@@ -354,7 +348,7 @@ describe('where the page may not be shown', () => {
 
   it('a top-level visit explains that the page opens inside the shop, and does not claim the link', async () => {
     const p = await payer()
-    const { payUrl } = await mintLink(p)
+    const { payUrl } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     const page = await context.newPage()

@@ -47,4 +47,4 @@ export function spaced(number: string): string {
 export const EXP_YEAR = new Date().getUTCFullYear() + 2
 
 /** A card as the page sends it: December of EXP_YEAR, a CVC of the right length. */
-export const card = (number: string, extra: Record<string, unknown> = {}) => ({ number, exp_month: 12, exp_year: EXP_YEAR, cvc: isAmex(number) ? '1234' : '123', ...extra })
+export const newCard = (number: string, extra: Record<string, unknown> = {}) => ({ number, exp_month: 12, exp_year: EXP_YEAR, cvc: isAmex(number) ? '1234' : '123', ...extra })

@@ -11,36 +11,48 @@ export const DAY = 24 * HOUR
 /**
  * Real time plus an offset that tests move forward: ordering stays natural, expiry is instant.
  * `freeze()` stops it (a ManualClock underneath), so that a test can stand exactly at the edge
- * of a retry window or make several calls at one instant; `thaw()` lets it run on from there.
+ * of a retry window or make several calls at one instant; `thaw()` lets real time run again.
  */
 export class TestClock implements Clock {
   private offsetMs = 0
-  private stopped: ManualClock | undefined
+  /** While frozen: the clock that stands still, and the running time it was frozen from. */
+  private frozen: { clock: ManualClock; from: number } | undefined
 
   now(): Date {
-    return this.stopped ? this.stopped.now() : new Date(Date.now() + this.offsetMs)
+    return this.frozen ? this.frozen.clock.now() : new Date(Date.now() + this.offsetMs)
   }
 
   advance(ms: number) {
-    if (this.stopped) this.stopped.advance(ms)
+    if (this.frozen) this.frozen.clock.advance(ms)
     else this.offsetMs += ms
   }
 
   /** Stops the clock at `at` (where it stands, by default): from now on it moves only by `advance()`. */
   freeze(at: Date | number = this.now()) {
-    this.stopped = new ManualClock(at)
+    if (this.frozen) this.frozen.clock.set(at)
+    else this.frozen = { clock: new ManualClock(at), from: this.now().getTime() }
   }
 
-  /** Runs on with real time from where the frozen clock stands. */
+  /** Lets real time run again; what the clock was moved while frozen stays moved. */
   thaw() {
-    if (!this.stopped) return
-    this.offsetMs = this.stopped.now().getTime() - Date.now()
-    this.stopped = undefined
+    if (!this.frozen) return
+    this.offsetMs += this.frozen.clock.now().getTime() - this.frozen.from
+    this.frozen = undefined
+  }
+
+  /** Runs `fn` with the clock frozen, so that everything in it happens at one instant. */
+  async atOneInstant<T>(fn: () => Promise<T>): Promise<T> {
+    this.freeze()
+    try {
+      return await fn()
+    } finally {
+      this.thaw()
+    }
   }
 
   /** Back to real time: running, no offset. */
   reset() {
-    this.stopped = undefined
+    this.frozen = undefined
     this.offsetMs = 0
   }
 }

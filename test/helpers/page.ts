@@ -4,7 +4,7 @@
  * card or answer 3-D Secure with that secret.
  */
 import { expect } from 'vitest'
-import { card, CARDS } from './cards.js'
+import { CARDS, newCard } from './cards.js'
 import type { ApiResponse } from './world.js'
 import type { TestServer } from './server.js'
 
@@ -111,7 +111,7 @@ export const answerChallenge = (payUrl: string, session: string | undefined, ans
 /** Claims the link in its frame and confirms `number`; the test fails unless the confirm answers 200. Returns the answer's data. */
 export async function payLink(payUrl: string, number: string = CARDS.visa): Promise<{ payment_intent_id: string; status: string; failure_code: string | null; [k: string]: any }> {
   const { session } = await claimPage(payUrl)
-  const r = await confirm(payUrl, session, { card: card(number) })
+  const r = await confirm(payUrl, session, { card: newCard(number) })
   expect(r.status, r.text).toBe(200)
   return r.body.data
 }

@@ -2,8 +2,12 @@
  * The real app on a real port for a test file, on the database of this run (PGlite snapshot,
  * or the run's PostgreSQL database), and the waiting tests do around it.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { inject } from 'vitest'
@@ -14,6 +18,9 @@ import { postgresDb, type Db } from '../../src/storage/db.js'
 import { openMemoryDb } from '../../src/storage/embedded.js'
 import { createLogger } from '../../src/logger.js'
 import { TestClock } from './clock.js'
+
+/** The repository's root: where `bin/paylink.mjs` runs from. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /**
  * Every test server of a run shares one DATA_ENCRYPTION_KEY: on PostgreSQL all test files
@@ -99,14 +106,16 @@ export interface ServerOptions {
   encryptionKey?: Buffer
   /** Another server's clock, so that both servers stand at the same time. */
   clock?: TestClock
+  /** A port to listen on (a restarted deployment keeps its address); a free one by default. */
+  port?: number
 }
 
 /** Starts the app on 127.0.0.1 with an ephemeral port. PUBLIC_BASE_URL is the real address. */
 export async function startServer(env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
   const db = opts.db ?? (await openTestDb())
   const clock = opts.clock ?? new TestClock()
-  // Bind first to learn the port, so issuer, audience and pay_url carry the real address.
-  const probe = await freePort()
+  // Pick the port first, so issuer, audience and pay_url carry the real address.
+  const probe = opts.port ?? (await freePort())
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(probe), PUBLIC_BASE_URL: `http://127.0.0.1:${probe}`, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...env })
   const logger = opts.logs ? createLogger('debug', { write: (line: string) => void opts.logs!.push(line) }) : undefined
   const { app, services } = await buildApp({ config, db, clock, encryptionKey: opts.encryptionKey ?? TEST_ENCRYPTION_KEY, ...(logger ? { logger } : {}) })
@@ -134,4 +143,13 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
     await sleep(everyMs)
   }
+}
+
+/** `node bin/paylink.mjs <args>` from the repository's root, with only PATH, HOME and NODE_ENV=test of this process's environment, then `env`. */
+export function spawnPaylink(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['bin/paylink.mjs', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 }

@@ -132,6 +132,7 @@ export async function setupTenant(server: TestServer, opts: TenantOptions & { cu
   const account = await server.services.tenants.createAccount(world.tenant.tenantId, { name: 'Sandbox', processor: 'sandbox', currencies: opts.currencies ?? ['USD', 'EUR'] })
   return { ...world, accountId: account.id as string }
 }
+export type SandboxTenant = Awaited<ReturnType<typeof setupTenant>>
 
 /** A new end user of the tenant, enrolled on its sandbox account: one per test keeps tests apart. */
 export async function addPayer<W extends { api: Pick<Api, 'post'>; accountId: string }>(world: W, user: Record<string, string> = { email: 'payer@example.com', name: 'Payer' }) {
@@ -152,4 +153,11 @@ export type Payer = Awaited<ReturnType<typeof setupPayer>>
 export async function setupClockedPayer(server: TestServer, opts: TenantOptions & { currencies?: string[] } = {}) {
   const payer = await setupPayer(server, opts)
   return { ...payer, api: tenantApi(server, payer.tenant) }
+}
+
+/** A payment intent as the tenant's API shows it (GET /v1/platform/payment-intents/{id}). */
+export async function intentOf(payer: { api: Pick<Api, 'get'> }, id: string) {
+  const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)
+  if (r.status !== 200) throw new Error(`GET payment intent ${id}: ${r.status} ${JSON.stringify(r.body)}`)
+  return r.body.data
 }

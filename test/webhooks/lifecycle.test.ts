@@ -10,7 +10,7 @@
  * claimed with SQL, as confirm claims it, and the sandbox is charged directly.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { CARDS, EXP_YEAR, MINUTE, mint, payLink, type EndpointPayer, type Receiver } from '../helpers/index.js'
+import { CARDS, EXP_YEAR, MINUTE, intentOf, mint, payLink, type EndpointPayer, type Receiver } from '../helpers/index.js'
 import { eventOf, webhookTestFile } from './support.js'
 
 /** SPEC default LINK_TTL_SECONDS. */
@@ -21,11 +21,6 @@ const STALE_PROCESSING = 2 * MINUTE
 const file = webhookTestFile()
 const { tick, tenant } = file
 
-const intentOf = async (payer: EndpointPayer, id: string) => {
-  const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)
-  expect(r.status).toBe(200)
-  return r.body.data
-}
 const hooksFor = (hooks: Receiver, intentId: string) => hooks.received.filter((h) => h.json?.data?.payment_intent_id === intentId)
 /** Moves the clock to `at` (ms since the epoch), plus `delta`. */
 const moveTo = (at: number, delta = 0) => file.server.clock.advance(at + delta - file.server.clock.now().getTime())

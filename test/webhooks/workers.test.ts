@@ -9,21 +9,19 @@
  * a worker drains the whole queue of its database, and on the run's shared database it
  * would also send the webhooks of every other test file.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pay, payerWithEndpoint, setupClockedPayer, startReceiver, until as waitUntil, usingPostgres, type Receiver, type TestServer } from '../helpers/index.js'
+import { pay, payerWithEndpoint, setupClockedPayer, spawnPaylink, startReceiver, until as waitUntil, usingPostgres, type Receiver, type TestServer } from '../helpers/index.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
 import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
 import { startWebhookServer, type Harness } from './support.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = randomBytes(32)
 
 interface Worker {
@@ -44,21 +42,14 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs:
 
 /** Starts `paylink serve` with ROLE=worker on the file's database; resolves once it runs. */
 async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
-  const child = spawn(process.execPath, ['bin/paylink.mjs', 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      NODE_ENV: 'test',
-      ROLE: 'worker',
-      DATABASE_URL: harness.databaseUrl,
-      ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
-      DATA_ENCRYPTION_KEY: KEY.toString('base64'),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnPaylink(['serve'], {
+    ROLE: 'worker',
+    DATABASE_URL: harness.databaseUrl,
+    ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+    DATA_ENCRYPTION_KEY: KEY.toString('base64'),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...env,
   })
   const output: string[] = []
   child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
