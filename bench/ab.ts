@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { ROOT, SANDBOX_CARD, cannon, cpuMeter, createBenchDb, insertBacklog, loadPages, log, seed, sleep, startPaylink, startReceiver, stopAllChildren, summarize, type BenchDb, type LoadResult } from './lib.js'
+import { ROOT, cannon, confirmRequest, cpuMeter, createBenchDb, insertBacklog, loadPages, log, mintRequest, pageRequest, preMint, seed, sleep, startPaylink, startReceiver, stopAllChildren, summarize, type BenchDb, type LoadResult } from './lib.js'
 
 const FILES = (process.env.AB_FILES ?? '').split(',').filter(Boolean)
 const REV = process.env.AB_REV ?? 'HEAD'
@@ -69,8 +69,7 @@ try {
     { name: 'before', p: before, token: await tokenFor(before.baseUrl, s.clientId, s.clientSecret) },
     { name: 'after', p: after, token: s.token },
   ]
-  const body = JSON.stringify({ user_id: s.userId, amount: '12.50' })
-  const mintReq = (token: string) => ({ method: 'POST', path: '/v1/platform/card/payment-link', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body })
+  const mintReq = (token: string) => mintRequest(token, s.userId)
   type Runs = { mint: LoadResult[]; page: LoadResult[]; confirm: LoadResult[]; mintCpu: number[]; pageCpu: number[]; confirmCpu: number[]; webhooks: number[] }
   const out: Record<string, Runs> = {
     before: { mint: [], page: [], confirm: [], mintCpu: [], pageCpu: [], confirmCpu: [], webhooks: [] },
@@ -95,20 +94,8 @@ try {
   // Confirms: links minted and loaded through "after"; each side confirms its own share.
   if (ONLY.has('page')) {
     log('minting links for the page loads')
-    const pageTokens: string[] = []
-    await cannon({
-      title: 'pre-mint',
-      url: after.baseUrl,
-      connections: 20,
-      amount: (2 * ROUNDS * SECONDS + 2) * 2400,
-      requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && pageTokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
-    })
-    const pageReq = {
-      method: 'GET',
-      path: '/pay/x',
-      headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' },
-      setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/pay/${pageTokens.pop() ?? 'ran-out'}` }),
-    }
+    const pageTokens = await preMint(after.baseUrl, mintReq(s.token), (2 * ROUNDS * SECONDS + 2) * 2400)
+    const pageReq = pageRequest(pageTokens)
     for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: 1, requests: [pageReq] })
     for (let round = 0; round < ROUNDS; round++) {
       for (const side of order(round)) {
@@ -125,27 +112,10 @@ try {
 
   if (ONLY.has('confirm')) {
     log('minting and loading links for the confirms')
-    const tokens: string[] = []
-    await cannon({
-      title: 'pre-mint',
-      url: after.baseUrl,
-      connections: 20,
-      amount: (2 * ROUNDS * SECONDS + 2) * 700,
-      requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && tokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
-    })
+    const tokens = await preMint(after.baseUrl, mintReq(s.token), (2 * ROUNDS * SECONDS + 2) * 700)
     const sessions = await loadPages(after.baseUrl, tokens, tokens.length - 40)
     log(`${sessions.length} loaded links`)
-    const confirmReq = {
-      method: 'POST',
-      path: '/pay/x/confirm',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ card: SANDBOX_CARD }),
-      setupRequest: (req: Record<string, unknown>) => {
-        const n = sessions.pop()
-        if (!n) return { ...req, path: '/pay/ran-out/confirm' }
-        return { ...req, path: `/pay/${n.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': n.session } }
-      },
-    }
+    const confirmReq = confirmRequest(sessions)
     for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: 1, requests: [confirmReq] })
     for (let round = 0; round < ROUNDS; round++) {
       for (const side of order(round)) {

@@ -29,13 +29,16 @@ import {
   ROOT,
   SANDBOX_CARD,
   cannon,
+  confirmRequest,
   cpuMeter,
   createBenchDb,
   freePort,
   insertBacklog,
   log,
   machine,
+  pageRequest,
   seed,
+  sessionOf,
   sleep,
   startChild,
   startPaylink,
@@ -44,6 +47,7 @@ import {
   summarize,
   type BenchDb,
   type CpuSplit,
+  type LoadedPage,
   type LoadResult,
 } from './lib.js'
 
@@ -145,8 +149,7 @@ async function main() {
   results.cpu = cpu
 
   // ------------------------------------------------------------ 2. page
-  const sessions: { token: string; session: string }[] = []
-  const sessionOf = (html: string) => /data-session="([^"]+)"/.exec(html)?.[1]
+  const sessions: LoadedPage[] = []
   log(`page: ${TTFB_SAMPLES} loads on one connection (time to first byte)`)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const ttfb: number[] = []
@@ -181,19 +184,10 @@ async function main() {
       duration: SECONDS,
       requests: [
         {
-          method: 'GET',
-          path: '/pay/placeholder',
-          headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' },
-          setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => {
-            const token = tokens.pop()
-            if (!token) {
-              pageRanOut = true
-              setImmediate(() => pageInst?.stop())
-              return { ...req, path: '/pay/ran-out' }
-            }
-            ctx.token = token
-            return { ...req, path: `/pay/${token}` }
-          },
+          ...pageRequest(tokens, () => {
+            pageRanOut = true
+            setImmediate(() => pageInst?.stop())
+          }),
           onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
             const session = status === 200 ? sessionOf(body) : undefined
             if (session) sessions.push({ token: ctx.token as string, session })
@@ -221,19 +215,10 @@ async function main() {
       duration: SECONDS,
       requests: [
         {
-          method: 'POST',
-          path: '/pay/placeholder/confirm',
-          headers: { 'content-type': 'application/json' },
-          body: confirmBody,
-          setupRequest: (req: Record<string, unknown>) => {
-            const next = sessions.pop()
-            if (!next) {
-              confirmRanOut = true
-              setImmediate(() => confirmInst?.stop())
-              return { ...req, path: '/pay/ran-out/confirm' }
-            }
-            return { ...req, path: `/pay/${next.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': next.session } }
-          },
+          ...confirmRequest(sessions, () => {
+            confirmRanOut = true
+            setImmediate(() => confirmInst?.stop())
+          }),
           onResponse: (status: number, body: string) => {
             const k = status === 200 ? (JSON.parse(body) as { data: { status: string } }).data.status : `http_${status}`
             outcomes[k] = (outcomes[k] ?? 0) + 1
