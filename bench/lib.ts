@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import autocannon from 'autocannon'
 import { postgresDb, type Db } from '../src/storage/db.js'
+import { freePort } from '../test/helpers/net.js'
 import { migrate } from '../src/storage/migrate.js'
 import { SUCCEEDING_TEST_CARDS } from '../src/processors/sandbox/cards.js'
 import { verifyWebhookSignature } from '../src/demo/webhook-signature.js'
@@ -75,16 +76,7 @@ export async function postgresVersion(): Promise<string> {
 
 // ---------------------------------------------------------------- processes
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
+export { freePort }
 
 export interface Child {
   name: string
@@ -202,6 +194,25 @@ export async function startPaylink(o: PaylinkOptions): Promise<Child & { baseUrl
   return Object.assign(child, { baseUrl })
 }
 
+/**
+ * Runs a bench script's body. An error is logged and makes the exit code 1; whatever
+ * happened, every child is stopped, `cleanup()` runs (drop the database, remove files), and
+ * the process exits: nothing left open (a receiver after an error, autocannon's timers) may
+ * keep the run alive.
+ */
+export async function runScript(body: () => Promise<void>, cleanup: () => Promise<void>) {
+  try {
+    await body()
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? err}`)
+    process.exitCode = 1
+  } finally {
+    await stopAllChildren()
+    await cleanup()
+    process.exit()
+  }
+}
+
 // ---------------------------------------------------------------- seeding
 
 export interface Seeded {
@@ -309,15 +320,15 @@ export const mintRequest = (token: string, userId: string) => ({
   body: JSON.stringify({ user_id: userId, amount: '12.50' }),
 })
 
-/** Mints `amount` links through `url` with `request` (a mintRequest), 20 at a time, and returns their tokens. */
+/** Sends `request` `amount` times over 20 connections: links made or loaded ahead of a measured run. */
+const prepare = (title: string, url: string, amount: number, request: object) => cannon({ title, url, connections: 20, amount, requests: [request] })
+
+/** Mints `amount` links through `url` with `request` (a mintRequest) and returns their tokens. */
 export async function preMint(url: string, request: ReturnType<typeof mintRequest>, amount: number): Promise<string[]> {
   const tokens: string[] = []
-  await cannon({
-    title: 'pre-mint',
-    url,
-    connections: 20,
-    amount,
-    requests: [{ ...request, onResponse: (status: number, body: string) => status === 201 && tokens.push((JSON.parse(body) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
+  await prepare('pre-mint', url, amount, {
+    ...request,
+    onResponse: (status: number, body: string) => status === 201 && tokens.push((JSON.parse(body) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!),
   })
   return tokens
 }
@@ -371,25 +382,17 @@ export const confirmRequest = (pages: LoadedPage[], onEmpty?: () => void) => ({
 })
 
 /**
- * Loads `amount` of the link `tokens` (taken from the end) as framed pages, 20 at a time,
- * and returns each page's token and session secret, ready to confirm.
+ * Loads `amount` of the link `tokens` (taken from the end) as framed pages and returns each
+ * page's token and session secret, ready to confirm.
  */
 export async function loadPages(url: string, tokens: string[], amount: number): Promise<LoadedPage[]> {
   const pages: LoadedPage[] = []
-  await cannon({
-    title: 'pre-load',
-    url,
-    connections: 20,
-    amount,
-    requests: [
-      {
-        ...pageRequest(tokens),
-        onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
-          const session = status === 200 ? sessionOf(body) : undefined
-          if (session) pages.push({ token: ctx.token as string, session })
-        },
-      },
-    ],
+  await prepare('pre-load', url, amount, {
+    ...pageRequest(tokens),
+    onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
+      const session = status === 200 ? sessionOf(body) : undefined
+      if (session) pages.push({ token: ctx.token as string, session })
+    },
   })
   return pages
 }

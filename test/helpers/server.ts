@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +17,9 @@ import { postgresDb, type Db } from '../../src/storage/db.js'
 import { openMemoryDb } from '../../src/storage/embedded.js'
 import { createLogger } from '../../src/logger.js'
 import { TestClock } from './clock.js'
+import { freePort } from './net.js'
+
+export { freePort }
 
 /** The repository's root: where `bin/paylink.mjs` runs from. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -74,18 +76,6 @@ export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Pr
       await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },
   }
-}
-
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
 }
 
 export interface TestServer {
