@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { apiClient, createTenant, getToken, newTenant, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/index.js'
-import { type Db } from '../../src/storage/db.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -18,17 +17,6 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-
-/**
- * A database of its own for a server this file breaks on purpose: a PGlite from the snapshot,
- * or on PostgreSQL a new, migrated database beside this run's (a server sharing the run's
- * database would find signing keys sealed under another server's key).
- */
-async function databaseOfItsOwn(): Promise<{ db: Db; drop(): Promise<void> }> {
-  const { db, drop } = await openPrivateDb()
-  // On PGlite the test closes the database itself; closing twice is harmless.
-  return { db, drop }
-}
 
 /** The envelope, exactly: its keys, a req_ id equal to the X-Request-Id header, and success/error agreeing with the status. */
 function expectEnvelope(r: ApiResponse, opts: { list?: boolean } = {}) {
@@ -197,7 +185,9 @@ describe('validation errors list every problem as details [{field, issue}]', () 
 
 describe('a failure on our side is 500 internal_error and shows no internals', () => {
   it('answers internal_error with a plain message when the database is gone, and readiness says so', async () => {
-    const { db, drop } = await databaseOfItsOwn()
+    // A database of its own, which the test closes (a server sharing the run's database would
+    // find signing keys sealed under another server's key; closing twice is harmless).
+    const { db, drop } = await openPrivateDb()
     const logs: string[] = []
     const broken = await startServer({}, { db, logs })
     try {

@@ -10,7 +10,7 @@
  * never the CVC — not in the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CARDS, EXP_YEAR, FRAME, openPrivateDb, sessionOf, spaced, startReceiver, startServer, tokenOf, type Receiver, type TestServer } from '../helpers/index.js'
+import { CARDS, EXP_YEAR, FRAME, sessionOf, spaced, startPrivateServer, startReceiver, tokenOf, type Receiver, type TestServer } from '../helpers/index.js'
 
 const CARD = CARDS.visa
 const CARD_SPACED = spaced(CARD)
@@ -30,7 +30,6 @@ const exchanges: Exchange[] = []
 const secrets: Record<string, string> = {}
 let server: TestServer
 let receiver: Receiver
-let fileDb: Awaited<ReturnType<typeof openPrivateDb>>
 let intentId = ''
 
 /** fetch() that records the exchange; answers the response with its text read. */
@@ -123,15 +122,13 @@ async function runPayment() {
 }
 
 beforeAll(async () => {
-  fileDb = await openPrivateDb()
-  server = await startServer({ LOG_LEVEL: 'info', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: fileDb.db, logs })
+  server = await startPrivateServer({ LOG_LEVEL: 'info', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { logs })
   receiver = await startReceiver()
   await runPayment()
 })
 afterAll(async () => {
   await receiver?.close()
   await server?.close()
-  await fileDb?.drop()
 })
 
 const lines = () => logs.map((l) => JSON.parse(l) as Record<string, any>)

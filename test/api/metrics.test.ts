@@ -5,20 +5,17 @@
  * Issue 5 item 5; SPEC "HTTP surface" (operations).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CARDS, openPrivateDb, openTestDb, pay, setupPayer, startReceiver, startServer, type Receiver, type TestServer } from '../helpers/index.js'
+import { CARDS, openTestDb, pay, setupPayer, startPrivateServer, startReceiver, startServer, type Receiver, type TestServer } from '../helpers/index.js'
 
 let server: TestServer
-let fileDb: Awaited<ReturnType<typeof openPrivateDb>>
 const receivers: Receiver[] = []
 beforeAll(async () => {
-  // A database of its own (on PostgreSQL): the worker's tick must deliver only this file's webhooks.
-  fileDb = await openPrivateDb()
-  server = await startServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: fileDb.db })
+  // A database of its own: the worker's tick must deliver only this file's webhooks.
+  server = await startPrivateServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' })
 })
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()))
   await server?.close()
-  await fileDb?.drop()
 })
 
 interface Sample {

@@ -60,6 +60,13 @@ async function checkoutIn(payUrl: string, opts: { locale?: string } = {}): Promi
   return openInShop(context, shop, payUrl)
 }
 
+/** A new payer's fresh link (12.50 unless `body` says otherwise), open in the shop's checkout page. */
+async function newCheckout(body: Record<string, unknown> = {}, opts: { locale?: string } = {}) {
+  const p = await payer()
+  const link = await mint(p, body)
+  return { p, ...link, ...(await checkoutIn(link.payUrl, opts)) }
+}
+
 const EXPIRY = futureExpiry()
 
 /** Types a new card into the page's fields, as a shopper would (digits only, no spaces). */
@@ -68,6 +75,12 @@ async function typeCard(frame: Frame, number: string, opts: { cvc?: string; name
   await frame.getByLabel('Expiry date').pressSequentially(EXPIRY.typed)
   await frame.getByLabel('Security code').pressSequentially(opts.cvc ?? '123')
   await frame.getByLabel('Name on card').fill(opts.name ?? 'Ada Lovelace')
+}
+
+/** Types a new card and presses Pay. */
+async function payWithCard(frame: Frame, number: string) {
+  await typeCard(frame, number)
+  await frame.getByRole('button', { name: 'Pay $12.50' }).click()
 }
 
 /** Waits for a screen's heading to be visible in the frame; returns the screen's text. */
@@ -84,10 +97,8 @@ async function expectNoAxeViolations(frame: Frame) {
 
 describe('paying inside the tenant shop’s iframe', () => {
   it(`pays with ${spaced(CARDS.visa)}: spaced number and brand, success screen, events to the parent, succeeded in the API`, async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p, { amount: 12.5 })
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
+    const checkout = await newCheckout({ amount: 12.5 })
+    const { p, intentId, page, frame } = checkout
 
     await frame.getByRole('heading', { name: /^Pay Test Shop \d+$/ }).waitFor()
     expect(await frame.locator('#amount').innerText()).toBe('$12.50')
@@ -115,13 +126,10 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it(`declines ${spaced(CARDS.declined)} with a plain reason; the intent is failed / card_declined`, async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p)
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
+    const checkout = await newCheckout()
+    const { p, intentId, page, frame } = checkout
 
-    await typeCard(frame, CARDS.declined)
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+    await payWithCard(frame, CARDS.declined)
     const text = await screen(frame, 'Payment failed')
     expect(text).toContain('Your card was declined.')
     expect(text).not.toMatch(/card_declined|error|undefined/i)
@@ -135,9 +143,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('reloading a used link shows "already used" and tells the parent link.used', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p)
-    const { page, frame } = await checkoutIn(payUrl)
+    const { p, intentId, page, frame } = await newCheckout()
     await frame.getByLabel('Card number').waitFor()
     await waitForShopEvent(page, 'ready')
 
@@ -203,12 +209,9 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it(`3-D Secure (${spaced(CARDS.challenge)}): the challenge screen, approve → success`, async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p)
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
-    await typeCard(frame, CARDS.challenge)
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+    const checkout = await newCheckout()
+    const { p, intentId, page, frame } = checkout
+    await payWithCard(frame, CARDS.challenge)
 
     const text = await screen(frame, 'Confirm with your bank')
     expect(text).toContain('$12.50')
@@ -225,11 +228,8 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('3-D Secure: decline → failure screen, the intent is failed / authentication_failed', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p)
-    const { page, frame } = await checkoutIn(payUrl)
-    await typeCard(frame, CARDS.challenge)
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+    const { p, intentId, page, frame } = await newCheckout()
+    await payWithCard(frame, CARDS.challenge)
     await screen(frame, 'Confirm with your bank')
 
     await frame.getByRole('button', { name: 'Decline' }).click()
@@ -242,9 +242,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('can be paid with the keyboard alone; errors are announced and focus goes to the first bad field', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mint(p)
-    const { page, frame } = await checkoutIn(payUrl)
+    const { p, intentId, page, frame } = await newCheckout()
     await waitForShopEvent(page, 'ready')
     const kb = page.keyboard
 
@@ -258,18 +256,17 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await focusedId(frame)).toBe('cc-number')
     await expectNoAxeViolations(frame)
 
-    await kb.type(CARDS.visa)
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-exp')
-    await kb.type(EXPIRY.typed)
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-csc')
-    await kb.type('123')
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-name')
-    await kb.type('Ada Lovelace')
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('save-card')
+    // Each field typed, then Tab to the next one in order.
+    for (const [typed, next] of [
+      [CARDS.visa, 'cc-exp'],
+      [EXPIRY.typed, 'cc-csc'],
+      ['123', 'cc-name'],
+      ['Ada Lovelace', 'save-card'],
+    ]) {
+      await kb.type(typed!)
+      await kb.press('Tab')
+      expect(await focusedId(frame)).toBe(next)
+    }
     await kb.press('Space')
     await kb.press('Tab')
     expect(await focusedId(frame)).toBe('pay-button')
@@ -318,9 +315,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('shows the amount and words in the visitor’s language (de-DE)', async () => {
-    const p = await payer()
-    const { payUrl } = await mint(p, { amount: '12.50', currency: 'EUR' })
-    const { frame } = await checkoutIn(payUrl, { locale: 'de-DE' })
+    const { frame } = await newCheckout({ amount: '12.50', currency: 'EUR' }, { locale: 'de-DE' })
     await frame.getByLabel('Kartennummer').waitFor()
     expect(await frame.locator('#amount').innerText()).toBe('12,50\u00a0€')
     expect(await frame.getByRole('button', { name: '12,50\u00a0€ bezahlen' }).isVisible()).toBe(true)

@@ -124,6 +124,24 @@ export async function startServer(env: Record<string, string> = {}, opts: Server
   }
 }
 
+/**
+ * The app on a database of its own (see openPrivateDb), for a file whose background work
+ * (the worker's tick, the sweeper) must see only its own tenants; close() drops the database.
+ * `databaseUrl` is that database on PostgreSQL ('' on PGlite), for child processes.
+ */
+export async function startPrivateServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'db'> = {}): Promise<TestServer & { databaseUrl: string }> {
+  const fileDb = await openPrivateDb()
+  const server = await startServer(env, { ...opts, db: fileDb.db })
+  return {
+    ...server,
+    databaseUrl: fileDb.url,
+    async close() {
+      await server.close()
+      await fileDb.drop()
+    },
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `check` every `everyMs` until it holds, or throws once `timeoutMs` has passed (real time). */

@@ -3,6 +3,7 @@
  * real OAuth client (oauth4webapi), a small JSON client for the API, and payers (a user of a
  * tenant enrolled on its approved sandbox account).
  */
+import { expect } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import { MINUTE } from './clock.js'
@@ -160,4 +161,17 @@ export async function intentOf(payer: { api: Pick<Api, 'get'> }, id: string) {
   const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)
   if (r.status !== 200) throw new Error(`GET payment intent ${id}: ${r.status} ${JSON.stringify(r.body)}`)
   return r.body.data
+}
+
+/** Another tenant's object is not_found (404), the same answer, but for its request id, as one that never existed. */
+export function expectNotFoundAsMissing(foreign: ApiResponse, missing: ApiResponse) {
+  expect(foreign.status).toBe(404)
+  expect(foreign.body).toMatchObject({ success: false, data: null, error: { code: 'not_found' } })
+  expect({ ...foreign.body, request_id: null }).toEqual({ ...missing.body, request_id: null })
+}
+
+/** A 422 validation_error naming exactly one field, as `issue` says. */
+export function expectFieldRefused(r: ApiResponse, field: string, issue: unknown = 'is not a known field') {
+  expect(r.status, JSON.stringify(r.body)).toBe(422)
+  expect(r.body.error.details).toEqual([{ field, issue }])
 }

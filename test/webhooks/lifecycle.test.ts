@@ -48,6 +48,20 @@ async function chargedAtProcessor(intentId: string, number: string) {
   return result
 }
 
+/** A new tenant's link whose confirm crashed after claiming it. */
+async function abandonedLink() {
+  const { hooks, payer } = await tenant()
+  const link = await mint(payer)
+  await claimedAndAbandoned(payer, link.intentId)
+  return { hooks, payer, link }
+}
+
+/** A new tenant's link whose confirm crashed after the processor charged `number` for it. */
+async function chargedAndAbandoned(number: string) {
+  const abandoned = await abandonedLink()
+  return { ...abandoned, charged: await chargedAtProcessor(abandoned.link.intentId, number) }
+}
+
 const chargesAtProcessor = (intentId: string) => file.server.db.query<{ status: string; reference: string }>('SELECT status, reference FROM sandbox_charges WHERE idempotency_key = $1', [intentId])
 
 describe('Expiry: a pending intent at expires_at becomes failed / link_expired, with its webhook', () => {
@@ -116,10 +130,7 @@ describe('Expiry: a pending intent at expires_at becomes failed / link_expired, 
 
 describe('Recovery: an intent left in processing is finished with the processorâ€™s outcome', () => {
   it('records a charge the processor made but paylink never recorded: succeeded, no second charge, its webhook', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    const charged = await chargedAtProcessor(link.intentId, CARDS.visa)
+    const { hooks, payer, link, charged } = await chargedAndAbandoned(CARDS.visa)
     expect(charged.outcome).toBe('succeeded')
     const claimedAt = file.server.clock.now().getTime()
 
@@ -153,10 +164,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('records a charge the processor declined as failed with the processorâ€™s failure code', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    await chargedAtProcessor(link.intentId, CARDS.declined)
+    const { hooks, payer, link } = await chargedAndAbandoned(CARDS.declined)
     file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'card_declined' })
@@ -165,10 +173,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('records the charge even when recovery comes after the link expired: money taken is never link_expired', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    await chargedAtProcessor(link.intentId, CARDS.visa)
+    const { hooks, payer, link } = await chargedAndAbandoned(CARDS.visa)
     moveTo(Date.parse(link.expiresAt), 10 * MINUTE)
     expect((await intentOf(payer, link.intentId)).status).toBe('processing') // a read does not expire a payment in flight
     await tick()
@@ -177,10 +182,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('declines at once a challenge the processor asked for but paylink never recorded: the cardholder could never answer it', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    const asked = await chargedAtProcessor(link.intentId, CARDS.challenge)
+    const { hooks, payer, link, charged: asked } = await chargedAndAbandoned(CARDS.challenge)
     expect(asked.outcome).toBe('requires_authentication')
     file.server.clock.advance(STALE_PROCESSING)
     await tick()
@@ -190,9 +192,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('fails as processing_error, charging nothing, when the processor never saw the intent', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
+    const { hooks, payer, link } = await abandonedLink()
     file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error', card: null })

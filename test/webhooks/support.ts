@@ -3,14 +3,7 @@
  * clock moves only when told, the event log's answers, and one file's setup.
  */
 import { afterAll, beforeAll, expect } from 'vitest'
-import { openPrivateDb, payerWithEndpoint, startReceiver, startServer, type EndpointPayer, type Receiver, type TenantApi, type TestServer } from '../helpers/index.js'
-
-export interface Harness {
-  server: TestServer
-  /** The file's PostgreSQL database ('' on PGlite). */
-  databaseUrl: string
-  drop(): Promise<void>
-}
+import { payerWithEndpoint, startPrivateServer, startReceiver, type EndpointPayer, type Receiver, type TenantApi, type TestServer } from '../helpers/index.js'
 
 /**
  * A server with private webhook URLs allowed (the receivers listen on 127.0.0.1), on a
@@ -18,19 +11,12 @@ export interface Harness {
  * only by `server.clock.advance(ms)`, so a test can stand exactly at the edge of a retry
  * window or an expiry.
  */
-export async function startWebhookServer(env: Record<string, string> = {}, opts: { encryptionKey?: Buffer; frozen?: boolean } = {}): Promise<Harness> {
-  const fileDb = await openPrivateDb()
-  const server = await startServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env }, { db: fileDb.db, ...(opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {}) })
+export async function startWebhookServer(env: Record<string, string> = {}, opts: { encryptionKey?: Buffer; frozen?: boolean } = {}) {
+  const server = await startPrivateServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env }, opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {})
   if (opts.frozen !== false) server.clock.freeze()
-  return {
-    server,
-    databaseUrl: fileDb.url,
-    async drop() {
-      await server.close()
-      await fileDb.drop()
-    },
-  }
+  return server
 }
+export type WebhookServer = Awaited<ReturnType<typeof startWebhookServer>>
 
 /** The one event of an intent, from the event log. */
 export async function eventOf(api: TenantApi, intentId: string) {
@@ -62,13 +48,13 @@ export async function deliveriesOf(api: TenantApi, eventId: string) {
  * `file.server` is there once the file's first beforeAll has run.
  */
 export function webhookTestFile() {
-  let harness: Harness | undefined
+  let server: WebhookServer | undefined
   const receivers: Receiver[] = []
   const file = {
     receivers,
     get server(): TestServer {
-      if (!harness) throw new Error('the webhook test server starts in beforeAll')
-      return harness.server
+      if (!server) throw new Error('the webhook test server starts in beforeAll')
+      return server
     },
     tick: () => file.server.services.background.tick(),
     /** A new receiver on the server's clock, answering `status` (204 by default), closed after the file. */
@@ -85,11 +71,11 @@ export function webhookTestFile() {
     },
   }
   beforeAll(async () => {
-    harness = await startWebhookServer()
+    server = await startWebhookServer()
   })
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()))
-    await harness?.drop()
+    await server?.close()
   })
   return file
 }

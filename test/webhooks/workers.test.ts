@@ -15,12 +15,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pay, payerWithEndpoint, setupClockedPayer, spawnPaylink, startReceiver, until as waitUntil, usingPostgres, type Receiver, type TestServer } from '../helpers/index.js'
+import { pay, payerWithEndpoint, setupClockedPayer, spawnPaylink, startReceiver, until as waitUntil, usingPostgres, type Receiver } from '../helpers/index.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
 import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
-import { startWebhookServer, type Harness } from './support.js'
+import { startWebhookServer, type WebhookServer } from './support.js'
 
 const KEY = randomBytes(32)
 
@@ -33,8 +33,7 @@ interface Worker {
 
 const workers: Worker[] = []
 const receivers: Receiver[] = []
-let harness: Harness
-let server: TestServer
+let server: WebhookServer
 let dataDir: string
 
 /** Polls `check` every 100 ms until it holds (the workers run on real time). */
@@ -44,7 +43,7 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs:
 async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
   const child = spawnPaylink(['serve'], {
     ROLE: 'worker',
-    DATABASE_URL: harness.databaseUrl,
+    DATABASE_URL: server.databaseUrl,
     ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     DATA_ENCRYPTION_KEY: KEY.toString('base64'),
     DATA_DIR: dataDir,
@@ -118,15 +117,14 @@ const countBy = (ids: string[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ??
 
 describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
   beforeAll(async () => {
-    harness = await startWebhookServer({}, { encryptionKey: KEY, frozen: false })
-    server = harness.server
+    server = await startWebhookServer({}, { encryptionKey: KEY, frozen: false })
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-workers-'))
   })
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
     await Promise.all(receivers.map((r) => r.close()))
-    await harness?.drop()
+    await server?.close()
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
