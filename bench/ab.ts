@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { ROOT, SANDBOX_CARD, cannon, cpuMeter, createBenchDb, insertBacklog, loadPages, log, seed, sleep, startPaylink, startReceiver, stopAllChildren, summarize, type BenchDb, type LoadResult } from './lib.js'
+import { ROOT, cannon, confirmRequest, cpuMeter, createBenchDb, insertBacklog, loadPages, log, mintRequest, pageRequest, preMint, runScript, seed, sleep, startPaylink, startReceiver, summarize, type BenchDb, type LoadResult } from './lib.js'
 
 const FILES = (process.env.AB_FILES ?? '').split(',').filter(Boolean)
 const REV = process.env.AB_REV ?? 'HEAD'
@@ -54,163 +54,120 @@ async function tokenFor(baseUrl: string, clientId: string, clientSecret: string)
 
 let bdb: BenchDb | undefined
 let dir: string | undefined
-try {
-  dir = process.env.AB_BEFORE_DIR ?? beforeTree()
-  bdb = await createBenchDb()
-  const key = randomBytes(32)
-  const keyHex = key.toString('hex')
-  let webhookSecret: string | undefined
-  const receiver = await startReceiver(() => webhookSecret)
-  const after = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api' })
-  const before = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api', cwd: dir })
-  const s = await seed(bdb.db, key, after.baseUrl, receiver.url)
-  webhookSecret = s.webhookSecret
-  const sides = [
-    { name: 'before', p: before, token: await tokenFor(before.baseUrl, s.clientId, s.clientSecret) },
-    { name: 'after', p: after, token: s.token },
-  ]
-  const body = JSON.stringify({ user_id: s.userId, amount: '12.50' })
-  const mintReq = (token: string) => ({ method: 'POST', path: '/v1/platform/card/payment-link', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body })
-  type Runs = { mint: LoadResult[]; page: LoadResult[]; confirm: LoadResult[]; mintCpu: number[]; pageCpu: number[]; confirmCpu: number[]; webhooks: number[] }
-  const out: Record<string, Runs> = {
-    before: { mint: [], page: [], confirm: [], mintCpu: [], pageCpu: [], confirmCpu: [], webhooks: [] },
-    after: { mint: [], page: [], confirm: [], mintCpu: [], pageCpu: [], confirmCpu: [], webhooks: [] },
-  }
-  const order = (round: number) => (round % 2 === 0 ? sides : [...sides].reverse())
-
-  log(`${FILES.join(', ')} as in ${REV} ("before") vs the work tree ("after"); ${ROUNDS} rounds of ${SECONDS} s`)
-  if (ONLY.has('mint')) for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: 2, requests: [mintReq(side.token)] })
-  for (let round = 0; round < ROUNDS && ONLY.has('mint'); round++) {
-    for (const side of order(round)) {
-      const meter = await cpuMeter(side.p.proc.pid!, bdb.db, bdb.name)
-      const r = await cannon({ title: `mint ${side.name}`, url: side.p.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [mintReq(side.token)] })
-      const c = await meter.stop()
-      if (r.non2xx || r.errors) throw new Error(`mint ${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
-      out[side.name]!.mint.push(r)
-      out[side.name]!.mintCpu.push((c.server * 1000) / r.total)
-      log(`  mint ${side.name.padEnd(6)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${((c.server * 1000) / r.total).toFixed(0)} µs/req`)
+await runScript(
+  async () => {
+    dir = process.env.AB_BEFORE_DIR ?? beforeTree()
+    bdb = await createBenchDb()
+    const key = randomBytes(32)
+    const keyHex = key.toString('hex')
+    let webhookSecret: string | undefined
+    const receiver = await startReceiver(() => webhookSecret)
+    const after = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api' })
+    const before = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api', cwd: dir })
+    const s = await seed(bdb.db, key, after.baseUrl, receiver.url)
+    webhookSecret = s.webhookSecret
+    const sides = [
+      { name: 'before', p: before, token: await tokenFor(before.baseUrl, s.clientId, s.clientSecret) },
+      { name: 'after', p: after, token: s.token },
+    ]
+    const mintReq = (token: string) => mintRequest(token, s.userId)
+    type Runs = { mint: LoadResult[]; page: LoadResult[]; confirm: LoadResult[]; mintCpu: number[]; pageCpu: number[]; confirmCpu: number[]; webhooks: number[] }
+    const out: Record<string, Runs> = {
+      before: { mint: [], page: [], confirm: [], mintCpu: [], pageCpu: [], confirmCpu: [], webhooks: [] },
+      after: { mint: [], page: [], confirm: [], mintCpu: [], pageCpu: [], confirmCpu: [], webhooks: [] },
     }
-  }
+    const order = (round: number) => (round % 2 === 0 ? sides : [...sides].reverse())
 
-  // Confirms: links minted and loaded through "after"; each side confirms its own share.
-  if (ONLY.has('page')) {
-    log('minting links for the page loads')
-    const pageTokens: string[] = []
-    await cannon({
-      title: 'pre-mint',
-      url: after.baseUrl,
-      connections: 20,
-      amount: (2 * ROUNDS * SECONDS + 2) * 2400,
-      requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && pageTokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
-    })
-    const pageReq = {
-      method: 'GET',
-      path: '/pay/x',
-      headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' },
-      setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/pay/${pageTokens.pop() ?? 'ran-out'}` }),
-    }
-    for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: 1, requests: [pageReq] })
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const side of order(round)) {
-        const meter = await cpuMeter(side.p.proc.pid!, bdb.db, bdb.name)
-        const r = await cannon({ title: `page ${side.name}`, url: side.p.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [pageReq] })
-        const c = await meter.stop()
-        if (r.non2xx || r.errors) throw new Error(`page ${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors (too few links?)`)
-        out[side.name]!.page.push(r)
-        out[side.name]!.pageCpu.push((c.server * 1000) / r.total)
-        log(`  page ${side.name.padEnd(6)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${((c.server * 1000) / r.total).toFixed(0)} µs/req`)
+    type Side = (typeof sides)[number]
+    const db = bdb
+    /**
+     * `request` in alternating stretches on both sides, after a warm-up of `warmUpS` seconds:
+     * throughput into out[side][what], CPU per request (server, or server and PostgreSQL) into
+     * out[side][`${what}Cpu`]. Any answer other than 2xx stops the run; `hint` says why it may come.
+     */
+    const stretches = async (what: 'mint' | 'page' | 'confirm', request: (side: Side) => object, warmUpS: number, withPostgres: boolean, hint = '') => {
+      for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: warmUpS, requests: [request(side)] })
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const side of order(round)) {
+          const meter = await cpuMeter(side.p.proc.pid!, db.db, db.name)
+          const r = await cannon({ title: `${what} ${side.name}`, url: side.p.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [request(side)] })
+          const c = await meter.stop()
+          if (r.non2xx || r.errors) throw new Error(`${what} ${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors${hint}`)
+          const cpu = ((withPostgres ? c.server + c.postgres : c.server) * 1000) / r.total
+          out[side.name]![what].push(r)
+          out[side.name]![`${what}Cpu`].push(cpu)
+          log(`  ${what} ${side.name.padEnd(6)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${withPostgres ? 'server+PostgreSQL' : 'server'} CPU ${cpu.toFixed(0)} µs/req`)
+        }
       }
     }
-  }
 
-  if (ONLY.has('confirm')) {
-    log('minting and loading links for the confirms')
-    const tokens: string[] = []
-    await cannon({
-      title: 'pre-mint',
-      url: after.baseUrl,
-      connections: 20,
-      amount: (2 * ROUNDS * SECONDS + 2) * 700,
-      requests: [{ ...mintReq(s.token), onResponse: (st: number, b: string) => st === 201 && tokens.push((JSON.parse(b) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
-    })
-    const sessions = await loadPages(after.baseUrl, tokens, tokens.length - 40)
-    log(`${sessions.length} loaded links`)
-    const confirmReq = {
-      method: 'POST',
-      path: '/pay/x/confirm',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ card: SANDBOX_CARD }),
-      setupRequest: (req: Record<string, unknown>) => {
-        const n = sessions.pop()
-        if (!n) return { ...req, path: '/pay/ran-out/confirm' }
-        return { ...req, path: `/pay/${n.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': n.session } }
-      },
+    log(`${FILES.join(', ')} as in ${REV} ("before") vs the work tree ("after"); ${ROUNDS} rounds of ${SECONDS} s`)
+    if (ONLY.has('mint')) await stretches('mint', (side) => mintReq(side.token), 2, false)
+
+    // Page loads and confirms: links minted (and loaded) through "after"; each side uses its own share.
+    if (ONLY.has('page')) {
+      log('minting links for the page loads')
+      const pageReq = pageRequest(await preMint(after.baseUrl, mintReq(s.token), (2 * ROUNDS * SECONDS + 2) * 2400))
+      await stretches('page', () => pageReq, 1, false, ' (too few links?)')
     }
-    for (const side of sides) await cannon({ title: 'warm-up', url: side.p.baseUrl, connections: CONNECTIONS, duration: 1, requests: [confirmReq] })
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const side of order(round)) {
-        const meter = await cpuMeter(side.p.proc.pid!, bdb.db, bdb.name)
-        const r = await cannon({ title: `confirm ${side.name}`, url: side.p.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [confirmReq] })
-        const c = await meter.stop()
-        if (r.non2xx || r.errors) throw new Error(`confirm ${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors (too few loaded links?)`)
-        out[side.name]!.confirm.push(r)
-        out[side.name]!.confirmCpu.push(((c.server + c.postgres) * 1000) / r.total)
-        log(`  confirm ${side.name.padEnd(6)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server+PostgreSQL CPU ${(((c.server + c.postgres) * 1000) / r.total).toFixed(0)} µs/req`)
+
+    if (ONLY.has('confirm')) {
+      log('minting and loading links for the confirms')
+      const tokens = await preMint(after.baseUrl, mintReq(s.token), (2 * ROUNDS * SECONDS + 2) * 700)
+      const sessions = await loadPages(after.baseUrl, tokens, tokens.length - 40)
+      log(`${sessions.length} loaded links`)
+      const confirmReq = confirmRequest(sessions)
+      await stretches('confirm', () => confirmReq, 1, true, ' (too few loaded links?)')
+    }
+
+    if (ONLY.has('webhooks')) {
+      log(`webhooks: a backlog of ${BACKLOG} drained by one ROLE=worker process of each side`)
+      const body = JSON.stringify({ type: 'payment_intent.succeeded', timestamp: new Date().toISOString(), data: { payment_intent_id: 'pi_bench', amount: '12.50', currency: 'USD', status: 'succeeded' } })
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const side of order(round)) {
+          const worker = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'worker', ...(side.name === 'before' ? { cwd: dir } : {}) })
+          await sleep(1500)
+          const from = receiver.arrivals.length
+          await insertBacklog(bdb.db, s.tenantId, s.endpointId, BACKLOG, body)
+          const done = await receiver.waitForCount(from + BACKLOG, 120_000)
+          const got = receiver.arrivals.slice(from)
+          await worker.stop()
+          if (!done) throw new Error(`webhooks ${side.name}: ${got.length} of ${BACKLOG} arrived`)
+          const perSecond = (got.length - 1) / ((got[got.length - 1]!.at - got[0]!.at) / 1000)
+          out[side.name]!.webhooks.push(perSecond)
+          log(`  webhooks ${side.name.padEnd(6)} ${perSecond.toFixed(0)} deliveries/s`)
+        }
       }
     }
-  }
 
-  if (ONLY.has('webhooks')) {
-    log(`webhooks: a backlog of ${BACKLOG} drained by one ROLE=worker process of each side`)
-    const body = JSON.stringify({ type: 'payment_intent.succeeded', timestamp: new Date().toISOString(), data: { payment_intent_id: 'pi_bench', amount: '12.50', currency: 'USD', status: 'succeeded' } })
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const side of order(round)) {
-        const worker = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'worker', ...(side.name === 'before' ? { cwd: dir } : {}) })
-        await sleep(1500)
-        const from = receiver.arrivals.length
-        await insertBacklog(bdb.db, s.tenantId, s.endpointId, BACKLOG, body)
-        const done = await receiver.waitForCount(from + BACKLOG, 120_000)
-        const got = receiver.arrivals.slice(from)
-        await worker.stop()
-        if (!done) throw new Error(`webhooks ${side.name}: ${got.length} of ${BACKLOG} arrived`)
-        const perSecond = (got.length - 1) / ((got[got.length - 1]!.at - got[0]!.at) / 1000)
-        out[side.name]!.webhooks.push(perSecond)
-        log(`  webhooks ${side.name.padEnd(6)} ${perSecond.toFixed(0)} deliveries/s`)
-      }
+    const rate = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.total, 0) / rs.reduce((a, r) => a + r.durationS, 0)
+    const med = (xs: number[]) => summarize(xs).p50
+    const line = (what: string, key: 'mint' | 'page' | 'confirm', cpuKey: 'mintCpu' | 'pageCpu' | 'confirmCpu', cpuLabel: string) => {
+      const b = out.before!
+      const a = out.after!
+      if (b[key].length === 0) return `| ${what} | not run | | |`
+      return `| ${what} | ${rate(b[key]).toFixed(0)} /s, p99 ${med(b[key].map((r) => r.p99))} ms, ${med(b[cpuKey]).toFixed(0)} µs | ${rate(a[key]).toFixed(0)} /s, p99 ${med(a[key].map((r) => r.p99))} ms, ${med(a[cpuKey]).toFixed(0)} µs | ${((rate(a[key]) / rate(b[key]) - 1) * 100).toFixed(0)}% throughput, ${((med(a[cpuKey]) / med(b[cpuKey]) - 1) * 100).toFixed(0)}% ${cpuLabel} |`
     }
-  }
-
-  const rate = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.total, 0) / rs.reduce((a, r) => a + r.durationS, 0)
-  const med = (xs: number[]) => summarize(xs).p50
-  const line = (what: string, key: 'mint' | 'page' | 'confirm', cpuKey: 'mintCpu' | 'pageCpu' | 'confirmCpu', cpuLabel: string) => {
-    const b = out.before!
-    const a = out.after!
-    if (b[key].length === 0) return `| ${what} | not run | | |`
-    return `| ${what} | ${rate(b[key]).toFixed(0)} /s, p99 ${med(b[key].map((r) => r.p99))} ms, ${med(b[cpuKey]).toFixed(0)} µs | ${rate(a[key]).toFixed(0)} /s, p99 ${med(a[key].map((r) => r.p99))} ms, ${med(a[cpuKey]).toFixed(0)} µs | ${((rate(a[key]) / rate(b[key]) - 1) * 100).toFixed(0)}% throughput, ${((med(a[cpuKey]) / med(b[cpuKey]) - 1) * 100).toFixed(0)}% ${cpuLabel} |`
-  }
-  process.stdout.write(
-    [
-      '',
-      `A/B of ${FILES.join(', ')} (${REV} vs work tree), ${ROUNDS} × ${SECONDS} s alternating, ${CONNECTIONS} connections; throughput over all stretches, p99 and CPU the median stretch.`,
-      '',
-      '| path | before | after | change |',
-      '|---|---|---|---|',
-      line('mint (CPU: paylink process per request)', 'mint', 'mintCpu', 'server CPU'),
-      line('page load (CPU: paylink process per request)', 'page', 'pageCpu', 'server CPU'),
-      line('confirm (CPU: paylink + PostgreSQL per request)', 'confirm', 'confirmCpu', 'CPU'),
-      out.before!.webhooks.length
-        ? `| webhooks, 1 worker, backlog of ${BACKLOG} (median stretch) | ${med(out.before!.webhooks).toFixed(0)} deliveries/s | ${med(out.after!.webhooks).toFixed(0)} deliveries/s | ${((med(out.after!.webhooks) / med(out.before!.webhooks) - 1) * 100).toFixed(0)}% |`
-        : '| webhooks | not run | | |',
-      '',
-    ].join('\n'),
-  )
-  await receiver.close()
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? err}`)
-  process.exitCode = 1
-} finally {
-  await stopAllChildren()
-  await bdb?.drop()
-  if (dir && !process.env.AB_BEFORE_DIR) fs.rmSync(dir, { recursive: true, force: true })
-  process.exit()
-}
+    process.stdout.write(
+      [
+        '',
+        `A/B of ${FILES.join(', ')} (${REV} vs work tree), ${ROUNDS} × ${SECONDS} s alternating, ${CONNECTIONS} connections; throughput over all stretches, p99 and CPU the median stretch.`,
+        '',
+        '| path | before | after | change |',
+        '|---|---|---|---|',
+        line('mint (CPU: paylink process per request)', 'mint', 'mintCpu', 'server CPU'),
+        line('page load (CPU: paylink process per request)', 'page', 'pageCpu', 'server CPU'),
+        line('confirm (CPU: paylink + PostgreSQL per request)', 'confirm', 'confirmCpu', 'CPU'),
+        out.before!.webhooks.length
+          ? `| webhooks, 1 worker, backlog of ${BACKLOG} (median stretch) | ${med(out.before!.webhooks).toFixed(0)} deliveries/s | ${med(out.after!.webhooks).toFixed(0)} deliveries/s | ${((med(out.after!.webhooks) / med(out.before!.webhooks) - 1) * 100).toFixed(0)}% |`
+          : '| webhooks | not run | | |',
+        '',
+      ].join('\n'),
+    )
+    await receiver.close()
+  },
+  async () => {
+    await bdb?.drop()
+    if (dir && !process.env.AB_BEFORE_DIR) fs.rmSync(dir, { recursive: true, force: true })
+  },
+)

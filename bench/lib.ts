@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fsSync from 'node:fs'
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import autocannon from 'autocannon'
 import { postgresDb, type Db } from '../src/storage/db.js'
+import { freePort } from '../test/helpers/net.js'
 import { migrate } from '../src/storage/migrate.js'
+import { SUCCEEDING_TEST_CARDS } from '../src/processors/sandbox/cards.js'
+import { verifyWebhook } from '../src/domain/webhooks/signing.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const ADMIN_URL = process.env.PAYLINK_BENCH_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -73,16 +76,7 @@ export async function postgresVersion(): Promise<string> {
 
 // ---------------------------------------------------------------- processes
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
+export { freePort }
 
 export interface Child {
   name: string
@@ -200,6 +194,25 @@ export async function startPaylink(o: PaylinkOptions): Promise<Child & { baseUrl
   return Object.assign(child, { baseUrl })
 }
 
+/**
+ * Runs a bench script's body. An error is logged and makes the exit code 1; whatever
+ * happened, every child is stopped, `cleanup()` runs (drop the database, remove files), and
+ * the process exits: nothing left open (a receiver after an error, autocannon's timers) may
+ * keep the run alive.
+ */
+export async function runScript(body: () => Promise<void>, cleanup: () => Promise<void>) {
+  try {
+    await body()
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? err}`)
+    process.exitCode = 1
+  } finally {
+    await stopAllChildren()
+    await cleanup()
+    process.exit()
+  }
+}
+
 // ---------------------------------------------------------------- seeding
 
 export interface Seeded {
@@ -219,7 +232,7 @@ export interface Seeded {
  * a token, a user enrolled in the account, and a webhook endpoint at `webhookUrl`.
  */
 export async function seed(db: Db, encryptionKey: Buffer, baseUrl: string, webhookUrl: string): Promise<Seeded> {
-  const { buildServices } = await import('../src/app.js')
+  const { buildServices } = await import('../src/composition.js')
   const { loadConfig } = await import('../src/config.js')
   const { systemClock } = await import('../src/domain/shared/clock.js')
   const config = loadConfig({ PUBLIC_BASE_URL: baseUrl, DATABASE_URL: 'postgresql://unused', LOG_LEVEL: 'silent' })
@@ -294,7 +307,31 @@ export function cannon(opts: CannonOptions, onStart?: (inst: { stop(): void }) =
 }
 
 /** The sandbox's documented succeeding test card (SPEC "Sandbox test cards"), as the page sends it. */
-export const SANDBOX_CARD = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
+export const SANDBOX_CARD = { number: SUCCEEDING_TEST_CARDS[0]!, exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' }
+
+/** The page-session secret a page holds (`data-session="…"`), or undefined. */
+export const sessionOf = (html: string) => /data-session="([^"]+)"/.exec(html)?.[1]
+
+/** The autocannon request that mints a 12.50 link for `userId` with the tenant's `token`. */
+export const mintRequest = (token: string, userId: string) => ({
+  method: 'POST',
+  path: '/v1/platform/card/payment-link',
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ user_id: userId, amount: '12.50' }),
+})
+
+/** Sends `request` `amount` times over 20 connections: links made or loaded ahead of a measured run. */
+const prepare = (title: string, url: string, amount: number, request: object) => cannon({ title, url, connections: 20, amount, requests: [request] })
+
+/** Mints `amount` links through `url` with `request` (a mintRequest) and returns their tokens. */
+export async function preMint(url: string, request: ReturnType<typeof mintRequest>, amount: number): Promise<string[]> {
+  const tokens: string[] = []
+  await prepare('pre-mint', url, amount, {
+    ...request,
+    onResponse: (status: number, body: string) => status === 201 && tokens.push((JSON.parse(body) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!),
+  })
+  return tokens
+}
 
 /** A page loaded in a frame: its link token and the page-session secret a confirm needs. */
 export interface LoadedPage {
@@ -302,29 +339,60 @@ export interface LoadedPage {
   session: string
 }
 
+/** The headers of a framed page load, as a browser sends them. */
+export const FRAMED = { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' }
+
 /**
- * Loads `amount` of the link `tokens` (taken from the end) as framed pages, 20 at a time,
- * and returns each page's token and session secret, ready to confirm.
+ * The autocannon request that loads, in a frame, the next link of `tokens` (taken from the
+ * end): GET /pay/ran-out once none is left, after calling `onEmpty`. The token goes in the
+ * request's context.
+ */
+export const pageRequest = (tokens: string[], onEmpty?: () => void) => ({
+  method: 'GET',
+  path: '/pay/x',
+  headers: FRAMED,
+  setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => {
+    const token = tokens.pop()
+    if (!token) {
+      onEmpty?.()
+      return { ...req, path: '/pay/ran-out' }
+    }
+    ctx.token = token
+    return { ...req, path: `/pay/${token}` }
+  },
+})
+
+/**
+ * The autocannon request that confirms, with the sandbox card, the next page of `pages`
+ * (taken from the end): POST /pay/ran-out/confirm once none is left, after calling `onEmpty`.
+ */
+export const confirmRequest = (pages: LoadedPage[], onEmpty?: () => void) => ({
+  method: 'POST',
+  path: '/pay/x/confirm',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ card: SANDBOX_CARD }),
+  setupRequest: (req: Record<string, unknown>) => {
+    const next = pages.pop()
+    if (!next) {
+      onEmpty?.()
+      return { ...req, path: '/pay/ran-out/confirm' }
+    }
+    return { ...req, path: `/pay/${next.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': next.session } }
+  },
+})
+
+/**
+ * Loads `amount` of the link `tokens` (taken from the end) as framed pages and returns each
+ * page's token and session secret, ready to confirm.
  */
 export async function loadPages(url: string, tokens: string[], amount: number): Promise<LoadedPage[]> {
   const pages: LoadedPage[] = []
-  await cannon({
-    title: 'pre-load',
-    url,
-    connections: 20,
-    amount,
-    requests: [
-      {
-        method: 'GET',
-        path: '/pay/x',
-        headers: { 'sec-fetch-dest': 'iframe' },
-        setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => ((ctx.token = tokens.pop()), { ...req, path: `/pay/${ctx.token}` }),
-        onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
-          const m = status === 200 ? /data-session="([^"]+)"/.exec(body) : null
-          if (m) pages.push({ token: ctx.token as string, session: m[1]! })
-        },
-      },
-    ],
+  await prepare('pre-load', url, amount, {
+    ...pageRequest(tokens),
+    onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
+      const session = status === 200 ? sessionOf(body) : undefined
+      if (session) pages.push({ token: ctx.token as string, session })
+    },
   })
   return pages
 }
@@ -361,12 +429,11 @@ export interface BenchReceiver {
 }
 
 /**
- * A plain webhook receiver: answers 204, checks each Standard Webhooks signature with
- * HMAC-SHA256 (cheap enough not to be the bottleneck) and records when it arrived.
+ * A plain webhook receiver: answers 204, checks each Standard Webhooks signature as the demo
+ * shop does (HMAC-SHA256, cheap enough not to be the bottleneck) and records when it arrived.
  */
 export async function startReceiver(secret: () => string | undefined): Promise<BenchReceiver> {
   const arrivals: Arrival[] = []
-  let key: Buffer | undefined
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -374,13 +441,8 @@ export async function startReceiver(secret: () => string | undefined): Promise<B
       const at = Date.now()
       const body = Buffer.concat(chunks).toString('utf8')
       const id = String(req.headers['webhook-id'])
-      const ts = String(req.headers['webhook-timestamp'])
       const s = secret()
-      if (s && !key) key = Buffer.from(s.replace(/^whsec_/, ''), 'base64')
-      const expected = key ? createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64') : ''
-      const verified = String(req.headers['webhook-signature'] ?? '')
-        .split(' ')
-        .some((sig) => sig === `v1,${expected}`)
+      const verified = s !== undefined && verifyWebhook(s, body, req.headers)
       let eventAt = NaN
       try {
         eventAt = Date.parse((JSON.parse(body) as { timestamp: string }).timestamp)

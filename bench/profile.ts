@@ -19,7 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { ROOT, SANDBOX_CARD, cannon, createBenchDb, loadPages, log, seed, startPaylink, startReceiver, stopAllChildren, type BenchDb, type LoadedPage, type LoadResult } from './lib.js'
+import { ROOT, SANDBOX_CARD, cannon, confirmRequest, createBenchDb, loadPages, log, mintRequest, pageRequest, preMint, runScript, seed, sessionOf, startPaylink, startReceiver, type BenchDb, type LoadedPage, type LoadResult } from './lib.js'
 import type { Db, Queryable, Statement } from '../src/storage/db.js'
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8)
@@ -238,7 +238,7 @@ async function statements(bdb: BenchDb, key: Buffer) {
   const t1 = performance.now()
   for (const u of urls) {
     const html = await (await fetch(u, { headers: { 'sec-fetch-dest': 'iframe' } })).text()
-    sessions.push({ url: u, session: /data-session="([^"]+)"/.exec(html)![1]! })
+    sessions.push({ url: u, session: sessionOf(html)! })
   }
   lines.push(`  page load, sequential (${N}): ${((performance.now() - t1) / N).toFixed(2)} ms each`, ...rec.take(N))
   const t2 = performance.now()
@@ -254,104 +254,58 @@ async function statements(bdb: BenchDb, key: Buffer) {
 }
 
 let bdb: BenchDb | undefined
-try {
-  bdb = await createBenchDb()
-  const key = randomBytes(32)
-  const keyHex = key.toString('hex')
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-profile-'))
-  const receiver = await startReceiver(() => undefined)
-  const helper = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api' })
-  const s = await seed(bdb.db, key, helper.baseUrl, receiver.url)
-  const mintRequest = (token: string) => ({ method: 'POST', path: '/v1/platform/card/payment-link', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: s.userId, amount: '12.50' }) })
-  const mintReq = mintRequest(s.token)
-  const client = { id: s.clientId, secret: s.clientSecret }
-  const checkAll2xx = (r: LoadResult) => {
-    if (r.non2xx || r.errors) throw new Error(`${r.title}: ${r.non2xx} non-2xx answers, ${r.errors} errors: the profile would not be of the real path`)
-    return r
-  }
+await runScript(
+  async () => {
+    bdb = await createBenchDb()
+    const key = randomBytes(32)
+    const keyHex = key.toString('hex')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-profile-'))
+    const receiver = await startReceiver(() => undefined)
+    const helper = await startPaylink({ databaseUrl: bdb.url, encryptionKey: keyHex, role: 'api' })
+    const s = await seed(bdb.db, key, helper.baseUrl, receiver.url)
+    const mintReq = mintRequest(s.token, s.userId)
+    const client = { id: s.clientId, secret: s.clientSecret }
+    const checkAll2xx = (r: LoadResult) => {
+      if (r.non2xx || r.errors) throw new Error(`${r.title}: ${r.non2xx} non-2xx answers, ${r.errors} errors: the profile would not be of the real path`)
+      return r
+    }
+    /** The load of one profiled stretch of the page or confirm path: `request` for half the seconds. */
+    const halfLoad = (title: string, request: object) => async (url: string) =>
+      checkAll2xx(await cannon({ title, url, connections: CONNECTIONS, duration: SECONDS / 2, requests: [request] }))
 
-  if (ONLY.has('mint')) {
-    log(`CPU profile: mint, ${CONNECTIONS} connections, ${SECONDS} s`)
-    const mint = await profiled(bdb, keyHex, dir, 'mint', async (url, token) => checkAll2xx(await cannon({ title: 'mint', url, connections: CONNECTIONS, duration: SECONDS, requests: [mintRequest(token)] })), client)
-    process.stdout.write(`\n== mint (${(mint.result as LoadResult).rps.toFixed(0)} req/s while profiled)\n${mint.text}\n`)
-  }
+    if (ONLY.has('mint')) {
+      log(`CPU profile: mint, ${CONNECTIONS} connections, ${SECONDS} s`)
+      const mint = await profiled(bdb, keyHex, dir, 'mint', async (url, token) => checkAll2xx(await cannon({ title: 'mint', url, connections: CONNECTIONS, duration: SECONDS, requests: [mintRequest(token, s.userId)] })), client)
+      process.stdout.write(`\n== mint (${(mint.result as LoadResult).rps.toFixed(0)} req/s while profiled)\n${mint.text}\n`)
+    }
 
-  // Links minted (and for confirms loaded) through the unprofiled helper; the profiled process only loads pages, or only confirms.
-  log('pre-minting links (and loading some) for the page and confirm profiles')
-  const sessions: LoadedPage[] = []
-  const tokens: string[] = []
-  const pageTokens: string[] = []
-  await cannon({
-    title: 'pre-mint',
-    url: helper.baseUrl,
-    connections: 20,
-    amount: (ONLY.has('confirm') ? 9000 : 0) + (ONLY.has('page') ? PAGE_LINKS : 0) + 50,
-    requests: [{ ...mintReq, onResponse: (st: number, body: string) => st === 201 && tokens.push((JSON.parse(body) as { data: { pay_url: string } }).data.pay_url.split('/pay/')[1]!) }],
-  })
-  if (ONLY.has('page')) pageTokens.push(...tokens.splice(0, PAGE_LINKS))
-  if (ONLY.has('page')) {
-    log(`CPU profile: page loads, ${CONNECTIONS} connections, ${SECONDS} s`)
-    const pageLoad = async (url: string) =>
-      checkAll2xx(
-        await cannon({
-          title: 'page',
-          url,
-          connections: CONNECTIONS,
-          duration: SECONDS / 2,
-          requests: [
-            {
-              method: 'GET',
-              path: '/pay/x',
-              headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' },
-              setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/pay/${pageTokens.pop() ?? 'ran-out'}` }),
-            },
-          ],
-        }),
-      )
-    const page = await profiled(bdb, keyHex, dir, 'page', pageLoad, client)
-    process.stdout.write(`\n== page (${(page.result as LoadResult).rps.toFixed(0)} loads/s while profiled)\n${page.text}\n`)
-  }
-  if (ONLY.has('confirm')) {
-    sessions.push(...(await loadPages(helper.baseUrl, tokens, tokens.length - 40)))
-    log(`CPU profile: confirm, ${CONNECTIONS} connections, ${SECONDS} s (${sessions.length} loaded links)`)
-    const confirmLoad = async (url: string) =>
-      checkAll2xx(await cannon({
-        title: 'confirm',
-        url,
-        connections: CONNECTIONS,
-        duration: SECONDS / 2,
-        requests: [
-          {
-            method: 'POST',
-            path: '/pay/x/confirm',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ card: SANDBOX_CARD }),
-            setupRequest: (req: Record<string, unknown>) => {
-              const n = sessions.pop()
-              if (!n) return { ...req, path: '/pay/ran-out/confirm' }
-              return { ...req, path: `/pay/${n.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': n.session } }
-            },
-          },
-        ],
-      }))
-    const conf = await profiled(bdb, keyHex, dir, 'confirm', confirmLoad, client)
-    process.stdout.write(`\n== confirm (${(conf.result as LoadResult).rps.toFixed(0)} payments/s while profiled)\n${conf.text}\n`)
-  }
-  await helper.stop()
-  await receiver.close()
+    // Links minted (and for confirms loaded) through the unprofiled helper; the profiled process only loads pages, or only confirms.
+    log('pre-minting links (and loading some) for the page and confirm profiles')
+    const sessions: LoadedPage[] = []
+    const tokens = await preMint(helper.baseUrl, mintReq, (ONLY.has('confirm') ? 9000 : 0) + (ONLY.has('page') ? PAGE_LINKS : 0) + 50)
+    const pageTokens = ONLY.has('page') ? tokens.splice(0, PAGE_LINKS) : []
+    if (ONLY.has('page')) {
+      log(`CPU profile: page loads, ${CONNECTIONS} connections, ${SECONDS} s`)
+      const page = await profiled(bdb, keyHex, dir, 'page', halfLoad('page', pageRequest(pageTokens)), client)
+      process.stdout.write(`\n== page (${(page.result as LoadResult).rps.toFixed(0)} loads/s while profiled)\n${page.text}\n`)
+    }
+    if (ONLY.has('confirm')) {
+      sessions.push(...(await loadPages(helper.baseUrl, tokens, tokens.length - 40)))
+      log(`CPU profile: confirm, ${CONNECTIONS} connections, ${SECONDS} s (${sessions.length} loaded links)`)
+      const conf = await profiled(bdb, keyHex, dir, 'confirm', halfLoad('confirm', confirmRequest(sessions)), client)
+      process.stdout.write(`\n== confirm (${(conf.result as LoadResult).rps.toFixed(0)} payments/s while profiled)\n${conf.text}\n`)
+    }
+    await helper.stop()
+    await receiver.close()
 
-  if (ONLY.has('statements')) {
-    log('statements per operation (app in process, sequential)')
-    process.stdout.write(`\n== statements\n${await statements(bdb, key)}\n`)
-  }
-  if (process.env.PROFILE_KEEP === '1') log(`profiles kept in ${dir}`)
-  else fs.rmSync(dir, { recursive: true, force: true })
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? err}`)
-  process.exitCode = 1
-} finally {
-  await stopAllChildren()
-  await bdb?.drop()
-  // Whatever is left open (a receiver after an error) must not keep the run alive.
-  process.exit()
-}
+    if (ONLY.has('statements')) {
+      log('statements per operation (app in process, sequential)')
+      process.stdout.write(`\n== statements\n${await statements(bdb, key)}\n`)
+    }
+    if (process.env.PROFILE_KEEP === '1') log(`profiles kept in ${dir}`)
+    else fs.rmSync(dir, { recursive: true, force: true })
+  },
+  async () => {
+    await bdb?.drop()
+  },
+)

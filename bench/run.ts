@@ -29,13 +29,16 @@ import {
   ROOT,
   SANDBOX_CARD,
   cannon,
+  confirmRequest,
   cpuMeter,
   createBenchDb,
   freePort,
   insertBacklog,
   log,
   machine,
+  pageRequest,
   seed,
+  sessionOf,
   sleep,
   startChild,
   startPaylink,
@@ -44,6 +47,7 @@ import {
   summarize,
   type BenchDb,
   type CpuSplit,
+  type LoadedPage,
   type LoadResult,
 } from './lib.js'
 
@@ -116,6 +120,19 @@ async function main() {
       : { ...c, requests: r.total }
     return r
   }
+  /** `title` on CONNECTIONS connections for SECONDS, metered; `request` draws on a pool of links and is stopped early, with `ranOut`, once it is empty. */
+  const untilRanOut = async (title: string, request: (onEmpty: () => void) => object) => {
+    let inst: { stop(): void } | undefined
+    let ranOut = false
+    const onEmpty = () => {
+      ranOut = true
+      setImmediate(() => inst?.stop())
+    }
+    const load = await metered(title, api.proc.pid!, () =>
+      cannon({ title, url: api.baseUrl, connections: CONNECTIONS, duration: SECONDS, requests: [request(onEmpty)] }, (started) => (inst = started)),
+    )
+    return { load, ranOut }
+  }
   // Two stretches each, alternating (baseline, paylink, paylink, baseline), so that a change in
   // the machine's other load weighs on both alike. paylink is measured as the baseline is:
   // without reading the answers (that costs the load generator CPU on this machine).
@@ -145,8 +162,7 @@ async function main() {
   results.cpu = cpu
 
   // ------------------------------------------------------------ 2. page
-  const sessions: { token: string; session: string }[] = []
-  const sessionOf = (html: string) => /data-session="([^"]+)"/.exec(html)?.[1]
+  const sessions: LoadedPage[] = []
   log(`page: ${TTFB_SAMPLES} loads on one connection (time to first byte)`)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const ttfb: number[] = []
@@ -171,38 +187,13 @@ async function main() {
   log(`  TTFB ${fmtSummary(summarize(ttfb))}; weight ${weight.totalGzipBytes} B gzipped`)
 
   log(`page: ${CONNECTIONS} connections, ${SECONDS} s, a fresh link for every load (${tokens.length} links in the pool)`)
-  let pageInst: { stop(): void } | undefined
-  let pageRanOut = false
-  const page = await metered('page load', api.proc.pid!, () => cannon(
-    {
-      title: 'page load',
-      url: api.baseUrl,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'GET',
-          path: '/pay/placeholder',
-          headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en-US,en;q=0.9' },
-          setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => {
-            const token = tokens.pop()
-            if (!token) {
-              pageRanOut = true
-              setImmediate(() => pageInst?.stop())
-              return { ...req, path: '/pay/ran-out' }
-            }
-            ctx.token = token
-            return { ...req, path: `/pay/${token}` }
-          },
-          onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
-            const session = status === 200 ? sessionOf(body) : undefined
-            if (session) sessions.push({ token: ctx.token as string, session })
-          },
-        },
-      ],
+  const { load: page, ranOut: pageRanOut } = await untilRanOut('page load', (onEmpty) => ({
+    ...pageRequest(tokens, onEmpty),
+    onResponse: (status: number, body: string, ctx: Record<string, unknown>) => {
+      const session = status === 200 ? sessionOf(body) : undefined
+      if (session) sessions.push({ token: ctx.token as string, session })
     },
-    (inst) => (pageInst = inst),
-  ))
+  }))
   log(`  ${fmtLoad(page)}${pageRanOut ? ' (the link pool ran out: the run was cut short)' : ''}`)
   results.page = { ttfb1: summarize(ttfb), total1: summarize(total), load: page, ranOut: pageRanOut, weight }
 
@@ -211,38 +202,13 @@ async function main() {
   log(`confirm: ${CONNECTIONS} connections, ${SECONDS} s, sandbox card 4242 (${sessions.length} loaded links)`)
   const confirmBody = JSON.stringify({ card: SANDBOX_CARD })
   const outcomes: Record<string, number> = {}
-  let confirmInst: { stop(): void } | undefined
-  let confirmRanOut = false
-  const confirm = await metered('confirm', api.proc.pid!, () => cannon(
-    {
-      title: 'confirm',
-      url: api.baseUrl,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/pay/placeholder/confirm',
-          headers: { 'content-type': 'application/json' },
-          body: confirmBody,
-          setupRequest: (req: Record<string, unknown>) => {
-            const next = sessions.pop()
-            if (!next) {
-              confirmRanOut = true
-              setImmediate(() => confirmInst?.stop())
-              return { ...req, path: '/pay/ran-out/confirm' }
-            }
-            return { ...req, path: `/pay/${next.token}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': next.session } }
-          },
-          onResponse: (status: number, body: string) => {
-            const k = status === 200 ? (JSON.parse(body) as { data: { status: string } }).data.status : `http_${status}`
-            outcomes[k] = (outcomes[k] ?? 0) + 1
-          },
-        },
-      ],
+  const { load: confirm, ranOut: confirmRanOut } = await untilRanOut('confirm', (onEmpty) => ({
+    ...confirmRequest(sessions, onEmpty),
+    onResponse: (status: number, body: string) => {
+      const k = status === 200 ? (JSON.parse(body) as { data: { status: string } }).data.status : `http_${status}`
+      outcomes[k] = (outcomes[k] ?? 0) + 1
     },
-    (inst) => (confirmInst = inst),
-  ))
+  }))
   log(`  ${fmtLoad(confirm)} ${JSON.stringify(outcomes)}${confirmRanOut ? ' (the session pool ran out: the run was cut short)' : ''}`)
   // Confirms in flight when the load stopped still finish on the server: wait for them.
   await sleep(500)

@@ -4,7 +4,7 @@
  * makes it; every call goes through the real HTTP server with a real access token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiClient, createTenant, getToken, startServer, type TestServer } from '../helpers/app.js'
+import { apiClient, createTenant, getToken, startServer, type Api, type TestServer } from '../helpers/index.js'
 
 /** The tenant scopes SPEC lists ("HTTP surface"). */
 const TENANT_SCOPES = ['payments:write', 'payments:read', 'users:write', 'users:read', 'webhooks:write', 'webhooks:read']
@@ -201,13 +201,20 @@ describe('/v1/admin/tenants/{tenant_id}/card-processing-accounts', () => {
 })
 
 describe("approving a user's enrolment", () => {
+  /** A sandbox account of the tenant, made through /v1/admin. */
+  const sandboxAccount = async (tenantId: string, name: string, currencies: string[]) =>
+    (await admin.post(`/v1/admin/tenants/${tenantId}/card-processing-accounts`, { name, processor: 'sandbox', currencies })).body.data as { card_processing_id: string }
+  const approve = (tenantId: string, account: { card_processing_id: string }, userId: string) =>
+    admin.post(`/v1/admin/tenants/${tenantId}/card-processing-accounts/${account.card_processing_id}/approvals`, { user_id: userId })
+  const newUser = async (api: Api, name: string) => (await api.post('/v1/platform/users', { name })).body.data.id as string
+
   it('approves the user for the account; the tenant then sees it approved and default', async () => {
     const { tenantId, api } = await adminTenant()
-    const account = (await admin.post(`/v1/admin/tenants/${tenantId}/card-processing-accounts`, { name: 'Main', processor: 'sandbox', currencies: ['EUR'] })).body.data
-    const userId = (await api.post('/v1/platform/users', { name: 'Approved' })).body.data.id
+    const account = await sandboxAccount(tenantId, 'Main', ['EUR'])
+    const userId = await newUser(api, 'Approved')
     expect((await api.get(`/v1/platform/card-processing/users/${userId}?currency=EUR`)).body.data).toEqual([])
 
-    const r = await admin.post(`/v1/admin/tenants/${tenantId}/card-processing-accounts/${account.card_processing_id}/approvals`, { user_id: userId })
+    const r = await approve(tenantId, account, userId)
     expect(r.status).toBe(200)
     expect(r.body.data).toMatchObject({ tenant_id: tenantId, user_id: userId, card_processing_id: account.card_processing_id, status: 'approved' })
 
@@ -215,25 +222,18 @@ describe("approving a user's enrolment", () => {
     expect(seen.body.data).toEqual([expect.objectContaining({ card_processing_id: account.card_processing_id, status: 'approved', is_default: true })])
   })
 
-  it('answers 404 for a user of another tenant, and approves nothing', async () => {
-    const mine = await adminTenant()
-    const theirs = await adminTenant()
-    const account = (await admin.post(`/v1/admin/tenants/${mine.tenantId}/card-processing-accounts`, { name: 'Main', processor: 'sandbox', currencies: ['USD'] })).body.data
-    const strangerId = (await theirs.api.post('/v1/platform/users', { name: 'Stranger' })).body.data.id
+  it.each([
+    { what: 'a user of another tenant', accountOf: 'mine', userOf: 'theirs' },
+    { what: 'an account of another tenant', accountOf: 'theirs', userOf: 'mine' },
+  ] as const)('answers 404 for $what, and approves nothing', async ({ accountOf, userOf }) => {
+    const tenants = { mine: await adminTenant(), theirs: await adminTenant() }
+    const account = await sandboxAccount(tenants[accountOf].tenantId, 'Main', ['USD'])
+    const userId = await newUser(tenants[userOf].api, 'Elsewhere')
 
-    const r = await admin.post(`/v1/admin/tenants/${mine.tenantId}/card-processing-accounts/${account.card_processing_id}/approvals`, { user_id: strangerId })
+    const r = await approve(tenants.mine.tenantId, account, userId)
     expect(r.status).toBe(404)
     expect(r.body.error.code).toBe('not_found')
-    expect((await theirs.api.get(`/v1/platform/card-processing/users/${strangerId}`)).body.data).toEqual([])
-  })
-
-  it('answers 404 for an account of another tenant', async () => {
-    const mine = await adminTenant()
-    const theirs = await adminTenant()
-    const account = (await admin.post(`/v1/admin/tenants/${theirs.tenantId}/card-processing-accounts`, { name: 'Theirs', processor: 'sandbox', currencies: ['USD'] })).body.data
-    const userId = (await mine.api.post('/v1/platform/users', { name: 'Mine' })).body.data.id
-    const r = await admin.post(`/v1/admin/tenants/${mine.tenantId}/card-processing-accounts/${account.card_processing_id}/approvals`, { user_id: userId })
-    expect(r.status).toBe(404)
+    expect((await tenants[userOf].api.get(`/v1/platform/card-processing/users/${userId}`)).body.data).toEqual([])
   })
 })
 

@@ -3,8 +3,8 @@
  * GET and POST /v1/platform/card-processing/users/{user_id}. One server for the file;
  * every test works in its own tenant.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { apiClient, createTenant, getToken, startServer, type TestServer } from '../helpers/app.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiClient, expectFieldRefused, expectNotFoundAsMissing, getToken, newTenant, startServer, type TestServer } from '../helpers/index.js'
 import { registerProcessor } from '../../src/processors/registry.js'
 
 let server: TestServer
@@ -17,8 +17,7 @@ afterAll(() => server.close())
 
 /** A fresh tenant, an API client with every tenant scope, and one user of that tenant. */
 async function tenantWithUser() {
-  const tenant = await createTenant(server)
-  const api = apiClient(server, await getToken(server, tenant))
+  const { tenant, api } = await newTenant(server)
   const user = await api.post('/v1/platform/users', { name: 'Payer' })
   expect(user.status).toBe(201)
   const account = (opts: { name?: string; processor?: string; currencies?: string[]; priority?: number; config?: Record<string, unknown> } = {}) =>
@@ -31,22 +30,37 @@ async function tenantWithUser() {
     })
   const enrol = (accountId: string, userId: string = user.body.data.id) => api.post(`/v1/platform/card-processing/users/${userId}`, { card_processing_id: accountId })
   const list = (query = '', userId: string = user.body.data.id) => api.get(`/v1/platform/card-processing/users/${userId}${query}`)
-  return { tenant, api, userId: user.body.data.id as string, account, enrol, list }
+  /** Enrols the user in each account in turn, a second apart on the server's clock. */
+  const enrolInTurn = async (...accountIds: string[]) => {
+    for (const [i, accountId] of accountIds.entries()) {
+      if (i > 0) server.clock.advance(1000)
+      await enrol(accountId)
+    }
+  }
+  /** The user's accounts are listed in `order`, and the first of them is the one default. */
+  const expectListed = async (order: string[]) => {
+    const listed = await list()
+    expect(defaults(listed)).toEqual([order[0]])
+    expect(ids(listed)).toEqual(order)
+  }
+  return { tenant, api, userId: user.body.data.id as string, account, enrol, enrolInTurn, list, expectListed }
 }
 
 type Listed = { card_processing_id: string; status: string; is_default: boolean }
 const ids = (r: { body: { data: Listed[] } }) => r.body.data.map((a) => a.card_processing_id)
 const defaults = (r: { body: { data: Listed[] } }) => r.body.data.filter((a) => a.is_default).map((a) => a.card_processing_id)
 
-/** Runs `fn` with the server's clock stopped, so everything in it happens at one instant. */
-async function atOneInstant<T>(fn: () => Promise<T>): Promise<T> {
-  const spy = vi.spyOn(server.clock, 'now').mockReturnValue(server.clock.now())
-  try {
-    return await fn()
-  } finally {
-    spy.mockRestore()
-  }
-}
+/** A sandbox account exactly as the tenant sees it once the user is approved in it and it is the default. */
+const shownApprovedDefault = (acc: { id: string; createdAt: Date }, name: string, currencies: string[]) => ({
+  card_processing_id: acc.id,
+  object: 'card_processing_account',
+  name,
+  processor: 'sandbox',
+  currencies,
+  status: 'approved',
+  is_default: true,
+  created_at: acc.createdAt.toISOString(),
+})
 
 describe('enrolling a user in a sandbox account approves it at once', () => {
   it('answers 201 with the account, status approved', async () => {
@@ -56,16 +70,7 @@ describe('enrolling a user in a sandbox account approves it at once', () => {
     expect(r.status).toBe(201)
     expect(r.body).toEqual({
       success: true,
-      data: {
-        card_processing_id: acc.id,
-        object: 'card_processing_account',
-        name: 'Main sandbox',
-        processor: 'sandbox',
-        currencies: ['USD', 'EUR'],
-        status: 'approved',
-        is_default: true,
-        created_at: acc.createdAt.toISOString(),
-      },
+      data: shownApprovedDefault(acc, 'Main sandbox', ['USD', 'EUR']),
       error: null,
       request_id: expect.stringMatching(/^req_/),
     })
@@ -155,18 +160,7 @@ describe('the list shows what a tenant may see of an account, never credentials'
     expect(list.status).toBe(200)
     expect(list.body).toEqual({
       success: true,
-      data: [
-        {
-          card_processing_id: acc.id,
-          object: 'card_processing_account',
-          name: 'Cards EU',
-          processor: 'sandbox',
-          currencies: ['EUR', 'GBP'],
-          status: 'approved',
-          is_default: true,
-          created_at: acc.createdAt.toISOString(),
-        },
-      ],
+      data: [shownApprovedDefault(acc, 'Cards EU', ['EUR', 'GBP'])],
       error: null,
       request_id: expect.stringMatching(/^req_/),
     })
@@ -201,12 +195,8 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
     const t = await tenantWithUser()
     const late = await t.account({ name: 'Late but preferred', priority: 10 })
     const early = await t.account({ name: 'Early', priority: 50 })
-    await t.enrol(early.id)
-    server.clock.advance(1000)
-    await t.enrol(late.id)
-    const list = await t.list()
-    expect(defaults(list)).toEqual([late.id])
-    expect(ids(list)).toEqual([late.id, early.id])
+    await t.enrolInTurn(early.id, late.id)
+    await t.expectListed([late.id, early.id])
   })
 
   it('at equal priority the earliest approval wins, even over an older account with a smaller id', async () => {
@@ -219,12 +209,8 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
       newer = await t.account({ name: 'Newer' })
     }
     server.clock.advance(1000)
-    await t.enrol(newer.id)
-    server.clock.advance(1000)
-    await t.enrol(older.id)
-    const list = await t.list()
-    expect(defaults(list)).toEqual([newer.id])
-    expect(ids(list)).toEqual([newer.id, older.id])
+    await t.enrolInTurn(newer.id, older.id)
+    await t.expectListed([newer.id, older.id])
   })
 
   it('at equal priority and approval time the smallest id wins, whatever the creation order', async () => {
@@ -234,13 +220,10 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
       accounts.push(await t.account({ name }))
       server.clock.advance(1000)
     }
-    await atOneInstant(async () => {
+    await server.clock.atOneInstant(async () => {
       for (const a of accounts) await t.enrol(a.id)
     })
-    const sorted = accounts.map((a) => a.id).sort()
-    const list = await t.list()
-    expect(defaults(list)).toEqual([sorted[0]])
-    expect(ids(list)).toEqual(sorted)
+    await t.expectListed(accounts.map((a) => a.id).sort())
   })
 
   it('follows the currency asked: only accounts that support it can be the default', async () => {
@@ -267,14 +250,13 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
       expect(r.body.error.details).toEqual([{ field: 'currency', issue: expect.any(String) }])
     }
     const unknown = await t.list('?region=eu')
-    expect(unknown.status).toBe(422)
-    expect(unknown.body.error.details).toEqual([{ field: 'region', issue: 'is not a known field' }])
+    expectFieldRefused(unknown, 'region')
   })
 
   it('is the account a payment link without card_processing_id is charged through', async () => {
     const t = await tenantWithUser()
     const accounts = [await t.account({ name: 'One', priority: 5, currencies: ['EUR'] }), await t.account({ name: 'Two', priority: 5 }), await t.account({ name: 'Three', priority: 5 })]
-    await atOneInstant(async () => {
+    await server.clock.atOneInstant(async () => {
       for (const a of accounts) await t.enrol(a.id)
     })
     for (const currency of ['USD', 'EUR']) {
@@ -317,9 +299,7 @@ describe('another tenant’s account or user is not_found, never forbidden', () 
     await theirs.enrol((await theirs.account()).id)
     const foreign = await mine.list('', theirs.userId)
     const missing = await mine.list('', 'usr_doesnotexist0000000000')
-    expect(foreign.status).toBe(404)
-    expect(foreign.body.error.code).toBe('not_found')
-    expect({ ...foreign.body, request_id: null }).toEqual({ ...missing.body, request_id: null })
+    expectNotFoundAsMissing(foreign, missing)
   })
 
   it('an account id that does not exist is 404 too', async () => {

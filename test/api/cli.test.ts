@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort, usingPostgres } from '../helpers/app.js'
+import { freePort, usingPostgres } from '../helpers/index.js'
 import { knownMigrations } from '../../src/storage/migrate.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')

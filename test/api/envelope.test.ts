@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { apiClient, createTenant, getToken, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/app.js'
-import { type Db } from '../../src/storage/db.js'
+import { apiClient, createTenant, getToken, newTenant, openPrivateDb, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/index.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -18,22 +17,6 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-/** A fresh tenant and an API client whose token has every tenant scope. */
-async function tenantApi() {
-  const tenant = await createTenant(server)
-  return { tenant, api: apiClient(server, await getToken(server, tenant)) }
-}
-
-/**
- * A database of its own for a server this file breaks on purpose: a PGlite from the snapshot,
- * or on PostgreSQL a new, migrated database beside this run's (a server sharing the run's
- * database would find signing keys sealed under another server's key).
- */
-async function databaseOfItsOwn(): Promise<{ db: Db; drop(): Promise<void> }> {
-  const { db, drop } = await openPrivateDb()
-  // On PGlite the test closes the database itself; closing twice is harmless.
-  return { db, drop }
-}
 
 /** The envelope, exactly: its keys, a req_ id equal to the X-Request-Id header, and success/error agreeing with the status. */
 function expectEnvelope(r: ApiResponse, opts: { list?: boolean } = {}) {
@@ -63,7 +46,7 @@ function expectError(r: ApiResponse, status: number, code: string) {
 
 describe('every JSON answer is the envelope, with request_id equal to the X-Request-Id header', () => {
   it('wraps a success, a list with pagination, and a created object', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const created = await api.post('/v1/platform/users', { name: 'Enveloped' })
     expect(created.status).toBe(201)
     expectEnvelope(created)
@@ -73,7 +56,7 @@ describe('every JSON answer is the envelope, with request_id equal to the X-Requ
   })
 
   it('wraps the errors of every layer: authentication, scope, routing, validation, lookup', async () => {
-    const { tenant, api } = await tenantApi()
+    const { tenant, api } = await newTenant(server)
     const noToken = await apiClient(server).get('/v1/platform/users')
     expectError(noToken, 401, 'unauthorized')
     expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer /)
@@ -86,7 +69,7 @@ describe('every JSON answer is the envelope, with request_id equal to the X-Requ
   })
 
   it('gives every request its own id and never takes one from the client', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const a = await api.get('/v1/platform/users', { headers: { 'x-request-id': 'req_chosen_by_client' } })
     const b = await api.get('/v1/platform/users')
     expectEnvelope(a, { list: true })
@@ -102,12 +85,12 @@ describe('an unknown route is 404 not_found', () => {
     ['DELETE', '/v1/platform/users'],
     ['GET', '/v1/platform/users/'],
   ])('%s %s answers 404 not_found in the envelope', async (method, path) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     expectError(await api.call(method, path), 404, 'not_found')
   })
 
   it('a URL the router cannot read is answered in the envelope too', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     for (const path of ['/v1/platform/users/%C0%AF', `/v1/platform/users/usr_${'a'.repeat(300)}`]) {
       const r = await api.get(path)
       expect(r.status).toBeGreaterThanOrEqual(400)
@@ -124,7 +107,7 @@ describe('a body that is not valid JSON is 422 validation_error', () => {
     ['a trailing comma', '{"name":"x",}'],
     ['a __proto__ key', '{"__proto__":{"admin":true}}'],
   ])('refuses JSON %s and creates nothing', async (_what, raw) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'body', issue: expect.any(String) }])
@@ -132,7 +115,7 @@ describe('a body that is not valid JSON is 422 validation_error', () => {
   })
 
   it('refuses an empty body sent as JSON', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     expectError(await api.post('/v1/platform/users', undefined, { raw: '' }), 422, 'validation_error')
   })
 })
@@ -144,14 +127,14 @@ describe('a body that is not JSON by its content type is 415 unsupported_media_t
     ['application/xml', '<user><name>X</name></user>'],
     ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nMulti\r\n--x--\r\n'],
   ])('refuses %s and creates nothing', async (type, raw) => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw, headers: { 'content-type': type } })
     expectError(r, 415, 'unsupported_media_type')
     expect((await api.get('/v1/platform/users')).body.data).toEqual([])
   })
 
   it('accepts application/json with a charset', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw: '{"name":"Charset"}', headers: { 'content-type': 'application/json; charset=utf-8' } })
     expect(r.status).toBe(201)
   })
@@ -159,14 +142,14 @@ describe('a body that is not JSON by its content type is 415 unsupported_media_t
 
 describe('a body over 64 KiB is 413 payload_too_large', () => {
   it('refuses a 65 KiB body and creates nothing', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { name: 'x'.repeat(65 * 1024) })
     expectError(r, 413, 'payload_too_large')
     expect((await api.get('/v1/platform/users')).body.data).toEqual([])
   })
 
   it('reads a body just under the limit and judges it on its content', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { name: 'x'.repeat(60 * 1024) })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'name', issue: expect.any(String) }])
@@ -175,7 +158,7 @@ describe('a body over 64 KiB is 413 payload_too_large', () => {
 
 describe('validation errors list every problem as details [{field, issue}]', () => {
   it('names each bad body field once, with a plain issue', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', { email: 'nope', name: 42, colour: 'blue' })
     expectError(r, 422, 'validation_error')
     const byField = Object.fromEntries(r.body.error.details.map((d: { field: string; issue: string }) => [d.field, d.issue]))
@@ -186,7 +169,7 @@ describe('validation errors list every problem as details [{field, issue}]', () 
   })
 
   it('names bad query parameters the same way', async () => {
-    const { api } = await tenantApi()
+    const { api } = await newTenant(server)
     const r = await api.get('/v1/platform/payment-intents?limit=0&sort=asc')
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['limit', 'sort'])
@@ -202,7 +185,9 @@ describe('validation errors list every problem as details [{field, issue}]', () 
 
 describe('a failure on our side is 500 internal_error and shows no internals', () => {
   it('answers internal_error with a plain message when the database is gone, and readiness says so', async () => {
-    const { db, drop } = await databaseOfItsOwn()
+    // A database of its own, which the test closes (a server sharing the run's database would
+    // find signing keys sealed under another server's key; closing twice is harmless).
+    const { db, drop } = await openPrivateDb()
     const logs: string[] = []
     const broken = await startServer({}, { db, logs })
     try {

@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import openapiTS, { COMMENT_HEADER, astToString } from 'openapi-typescript'
-import { openPrivateDb, startServer, type TestServer } from '../helpers/app.js'
+import { CARDS, payLink, startPrivateServer, type TestServer } from '../helpers/index.js'
 import { createPayment, getToken, paylinkClient, verifyWebhook, type PaylinkClient, type PaylinkWebhook } from '../../examples/typed-client/integration.js'
 
 const GENERATED = new URL('../../examples/typed-client/paylink-api.d.ts', import.meta.url)
@@ -50,15 +50,14 @@ async function startShopReceiver(secret: () => string) {
 }
 
 let server: TestServer
-let fileDb: Awaited<ReturnType<typeof openPrivateDb>>
+const shops: Array<{ close(): Promise<void> }> = []
 beforeAll(async () => {
-  // A database of its own (on PostgreSQL): the worker's tick must deliver only this file's webhooks.
-  fileDb = await openPrivateDb()
-  server = await startServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: fileDb.db })
+  // A database of its own: the worker's tick must deliver only this file's webhooks.
+  server = await startPrivateServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' })
 })
 afterAll(async () => {
+  await Promise.all(shops.map((shop) => shop.close()))
   await server?.close()
-  await fileDb?.drop()
 })
 
 /** A tenant and its approved sandbox account, made by the operator (CLI), as an integrator receives them. */
@@ -78,88 +77,70 @@ async function enrolledUser(client: PaylinkClient, accountId: string) {
   return userId
 }
 
-/** The end user pays in the frame: the page is loaded as an iframe, then the card is confirmed with its session secret. */
-async function payInFrame(payUrl: string, number: string) {
-  const html = await (await fetch(payUrl, { headers: { 'sec-fetch-dest': 'iframe' } })).text()
-  const session = /data-session="([^"]+)"/.exec(html)?.[1]
-  expect(session, 'the page renders a payment session').toBeTruthy()
-  const r = await fetch(`${payUrl}/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-paylink-session': session! },
-    body: JSON.stringify({ card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 1, cvc: '123' } }),
-  })
-  expect(r.status).toBe(200)
-  return ((await r.json()) as { data: { status: string } }).data
+/**
+ * What an integrator sets up with the example: a token (getToken) for the typed client, an
+ * enrolled user, and the shop's webhook handler as the tenant's endpoint, with its secret.
+ */
+async function integratedShop() {
+  const tenant = await onboardedTenant()
+  let secret = ''
+  const shop = await startShopReceiver(() => secret)
+  shops.push(shop)
+  const token = await getToken(server.baseUrl, tenant.clientId, tenant.clientSecret)
+  const client = paylinkClient(server.baseUrl, token)
+  const userId = await enrolledUser(client, tenant.accountId)
+  const endpoint = await client.POST('/v1/platform/webhook-endpoints', { body: { url: shop.url } })
+  expect(endpoint.response.status).toBe(201)
+  secret = endpoint.data!.data.secret
+  return { shop, client, userId, secret }
 }
 
 describe('the example integration takes a payment end to end against a live server', () => {
   it('gets a token, mints a link with the typed client, and verifies the webhook of the paid link', async () => {
-    const tenant = await onboardedTenant()
-    let secret = ''
-    const shop = await startShopReceiver(() => secret)
-    try {
-      const token = await getToken(server.baseUrl, tenant.clientId, tenant.clientSecret)
-      const client = paylinkClient(server.baseUrl, token)
-      const userId = await enrolledUser(client, tenant.accountId)
-      const endpoint = await client.POST('/v1/platform/webhook-endpoints', { body: { url: shop.url } })
-      expect(endpoint.response.status).toBe(201)
-      secret = endpoint.data!.data.secret
-      expect(secret).toMatch(/^whsec_/)
+    const { shop, client, userId, secret } = await integratedShop()
+    expect(secret).toMatch(/^whsec_/)
 
-      const link = await createPayment(client, { userId, amount: '12.50', currency: 'usd', idempotencyKey: 'order-1001' })
-      expect(link.payment_intent_id).toMatch(/^pi_/)
-      expect(link.pay_url).toMatch(new RegExp(`^${server.baseUrl}/pay/[A-Za-z0-9_-]{43}$`))
-      // Retrying with the same idempotency key gives the same link, not a second payment.
-      expect(await createPayment(client, { userId, amount: '12.50', currency: 'usd', idempotencyKey: 'order-1001' })).toEqual(link)
+    const link = await createPayment(client, { userId, amount: '12.50', currency: 'usd', idempotencyKey: 'order-1001' })
+    expect(link.payment_intent_id).toMatch(/^pi_/)
+    expect(link.pay_url).toMatch(new RegExp(`^${server.baseUrl}/pay/[A-Za-z0-9_-]{43}$`))
+    // Retrying with the same idempotency key gives the same link, not a second payment.
+    expect(await createPayment(client, { userId, amount: '12.50', currency: 'usd', idempotencyKey: 'order-1001' })).toEqual(link)
 
-      expect((await payInFrame(link.pay_url, '4242424242424242')).status).toBe('succeeded')
-      await server.services.background.tick()
+    expect((await payLink(link.pay_url, CARDS.visa)).status).toBe('succeeded')
+    await server.services.background.tick()
 
-      expect(shop.deliveries).toHaveLength(1)
-      const delivery = shop.deliveries[0]!
-      expect(delivery.refused).toBeUndefined()
-      expect(delivery.event).toMatchObject({
-        type: 'payment_intent.succeeded',
-        data: { payment_intent_id: link.payment_intent_id, user_id: userId, amount: '12.50', currency: 'USD', status: 'succeeded', failure_code: null, card: { brand: 'visa', last4: '4242' } },
-      })
-      // The typed client reads the same intent back.
-      const intent = await client.GET('/v1/platform/payment-intents/{payment_intent_id}', { params: { path: { payment_intent_id: link.payment_intent_id } } })
-      expect(intent.data?.data).toMatchObject({ id: link.payment_intent_id, status: 'succeeded', amount_minor: 1250 })
-    } finally {
-      await shop.close()
-    }
+    expect(shop.deliveries).toHaveLength(1)
+    const delivery = shop.deliveries[0]!
+    expect(delivery.refused).toBeUndefined()
+    expect(delivery.event).toMatchObject({
+      type: 'payment_intent.succeeded',
+      data: { payment_intent_id: link.payment_intent_id, user_id: userId, amount: '12.50', currency: 'USD', status: 'succeeded', failure_code: null, card: { brand: 'visa', last4: '4242' } },
+    })
+    // The typed client reads the same intent back.
+    const intent = await client.GET('/v1/platform/payment-intents/{payment_intent_id}', { params: { path: { payment_intent_id: link.payment_intent_id } } })
+    expect(intent.data?.data).toMatchObject({ id: link.payment_intent_id, status: 'succeeded', amount_minor: 1250 })
   })
 })
 
 describe("the example's verifyWebhook accepts only what paylink signed with the endpoint's secret", () => {
   it('refuses a changed body, a changed webhook-id, another secret and missing headers', async () => {
-    const tenant = await onboardedTenant()
-    let secret = ''
-    const shop = await startShopReceiver(() => secret)
-    try {
-      const client = paylinkClient(server.baseUrl, await getToken(server.baseUrl, tenant.clientId, tenant.clientSecret))
-      const userId = await enrolledUser(client, tenant.accountId)
-      const endpoint = await client.POST('/v1/platform/webhook-endpoints', { body: { url: shop.url } })
-      secret = endpoint.data!.data.secret
-      const link = await createPayment(client, { userId, amount: '3.00' })
-      await payInFrame(link.pay_url, '4000000000000002')
-      await server.services.background.tick()
+    const { shop, client, userId, secret } = await integratedShop()
+    const link = await createPayment(client, { userId, amount: '3.00' })
+    await payLink(link.pay_url, CARDS.declined)
+    await server.services.background.tick()
 
-      expect(shop.deliveries).toHaveLength(1)
-      const { headers, body, event } = shop.deliveries[0]!
-      expect(event).toMatchObject({ type: 'payment_intent.failed', data: { payment_intent_id: link.payment_intent_id, failure_code: 'card_declined' } })
+    expect(shop.deliveries).toHaveLength(1)
+    const { headers, body, event } = shop.deliveries[0]!
+    expect(event).toMatchObject({ type: 'payment_intent.failed', data: { payment_intent_id: link.payment_intent_id, failure_code: 'card_declined' } })
 
-      // Fetch's Headers work as well as Node's header object.
-      const asHeaders = new Headers(Object.entries(headers).map(([k, v]): [string, string] => [k, String(v)]))
-      expect(verifyWebhook(secret, asHeaders, body)).toEqual(event)
-      expect(() => verifyWebhook(secret, headers, body.replace('"3.00"', '"0.01"'))).toThrow()
-      expect(() => verifyWebhook(secret, { ...headers, 'webhook-id': 'evt_forged' }, body)).toThrow()
-      const otherSecret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
-      expect(() => verifyWebhook(otherSecret, headers, body)).toThrow()
-      expect(() => verifyWebhook(secret, { 'webhook-id': String(headers['webhook-id']) }, body)).toThrow()
-    } finally {
-      await shop.close()
-    }
+    // Fetch's Headers work as well as Node's header object.
+    const asHeaders = new Headers(Object.entries(headers).map(([k, v]): [string, string] => [k, String(v)]))
+    expect(verifyWebhook(secret, asHeaders, body)).toEqual(event)
+    expect(() => verifyWebhook(secret, headers, body.replace('"3.00"', '"0.01"'))).toThrow()
+    expect(() => verifyWebhook(secret, { ...headers, 'webhook-id': 'evt_forged' }, body)).toThrow()
+    const otherSecret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
+    expect(() => verifyWebhook(otherSecret, headers, body)).toThrow()
+    expect(() => verifyWebhook(secret, { 'webhook-id': String(headers['webhook-id']) }, body)).toThrow()
   })
 })
 

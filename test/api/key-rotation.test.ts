@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeProtectedHeader } from 'jose'
-import { createTenant, getToken, openPrivateDb, startServer, type TestServer, type TestTenant } from '../helpers/app.js'
+import { createTenant, getToken, openPrivateDb, startServer, type TestServer, type TestTenant } from '../helpers/index.js'
 import { KEY_REFRESH_MS } from '../../src/domain/oauth/keys.js'
 
 let database: Awaited<ReturnType<typeof openPrivateDb>>

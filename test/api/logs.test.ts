@@ -10,11 +10,10 @@
  * never the CVC — not in the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPrivateDb, startServer, type TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
+import { CARDS, EXP_YEAR, FRAME, sessionOf, spaced, startPrivateServer, startReceiver, tokenOf, type Receiver, type TestServer } from '../helpers/index.js'
 
-const CARD_SPACED = '4242 4242 4242 4242'
-const CARD = CARD_SPACED.replace(/ /g, '')
+const CARD = CARDS.visa
+const CARD_SPACED = spaced(CARD)
 const CVC = '737'
 
 /** One HTTP exchange of the payment, as the client saw it. */
@@ -31,7 +30,6 @@ const exchanges: Exchange[] = []
 const secrets: Record<string, string> = {}
 let server: TestServer
 let receiver: Receiver
-let fileDb: Awaited<ReturnType<typeof openPrivateDb>>
 let intentId = ''
 
 /** fetch() that records the exchange; answers the response with its text read. */
@@ -89,17 +87,17 @@ async function runPayment() {
   expect((await api('POST', '/v1/platform/card/payment-link', mintBody, { 'idempotency-key': 'order-42' })).json().data).toEqual(minted.json().data)
   const payUrl: string = minted.json().data.pay_url
   intentId = minted.json().data.payment_intent_id
-  secrets.linkToken = new URL(payUrl).pathname.split('/')[2]!
+  secrets.linkToken = tokenOf(payUrl)
 
-  const page = await call(payUrl, { headers: { 'sec-fetch-dest': 'iframe', 'accept-language': 'en' } })
+  const page = await call(payUrl, { headers: { ...FRAME, 'accept-language': 'en' } })
   expect(page.status).toBe(200)
-  secrets.sessionSecret = /data-session="([^"]+)"/.exec(page.text)![1]!
+  secrets.sessionSecret = sessionOf(page.text)!
 
   const confirm = (card: Record<string, unknown>) =>
     call(`${payUrl}/confirm`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-paylink-session': secrets.sessionSecret! },
-      body: JSON.stringify({ card: { exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, name: 'Pat Payer', ...card }, save_card: true }),
+      body: JSON.stringify({ card: { exp_month: 12, exp_year: EXP_YEAR, name: 'Pat Payer', ...card }, save_card: true }),
     })
   // A card refused by the field checks (expired) first: 422, nothing consumed.
   expect((await confirm({ number: CARD_SPACED, cvc: CVC, exp_year: 2001 })).status).toBe(422)
@@ -116,7 +114,7 @@ async function runPayment() {
   secrets.forgedToken = `${bearerToken.slice(0, -4)}AAAA`
   expect((await call('/v1/platform/payment-intents', { headers: { authorization: `Bearer ${secrets.forgedToken}` } })).status).toBe(401)
   secrets.unknownLinkToken = 'x'.repeat(43)
-  expect((await call(`/pay/${secrets.unknownLinkToken}`, { headers: { 'sec-fetch-dest': 'iframe' } })).status).toBe(404)
+  expect((await call(`/pay/${secrets.unknownLinkToken}`, { headers: FRAME })).status).toBe(404)
   // Credentials wrongly sent in the URL: refused, and still not logged.
   const inQuery = new URLSearchParams({ grant_type: 'client_credentials', client_id: created.clientId, client_secret: created.clientSecret })
   expect((await call(`/oauth/token?${inQuery}`, { method: 'POST' })).status).toBe(400)
@@ -124,15 +122,13 @@ async function runPayment() {
 }
 
 beforeAll(async () => {
-  fileDb = await openPrivateDb()
-  server = await startServer({ LOG_LEVEL: 'info', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: fileDb.db, logs })
+  server = await startPrivateServer({ LOG_LEVEL: 'info', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { logs })
   receiver = await startReceiver()
   await runPayment()
 })
 afterAll(async () => {
   await receiver?.close()
   await server?.close()
-  await fileDb?.drop()
 })
 
 const lines = () => logs.map((l) => JSON.parse(l) as Record<string, any>)

@@ -5,21 +5,17 @@
  * Issue 5 item 5; SPEC "HTTP surface" (operations).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPrivateDb, openTestDb, setupPayer, startServer, type TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
+import { CARDS, openTestDb, pay, setupPayer, startPrivateServer, startReceiver, startServer, type Receiver, type TestServer } from '../helpers/index.js'
 
 let server: TestServer
-let fileDb: Awaited<ReturnType<typeof openPrivateDb>>
 const receivers: Receiver[] = []
 beforeAll(async () => {
-  // A database of its own (on PostgreSQL): the worker's tick must deliver only this file's webhooks.
-  fileDb = await openPrivateDb()
-  server = await startServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: fileDb.db })
+  // A database of its own: the worker's tick must deliver only this file's webhooks.
+  server = await startPrivateServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' })
 })
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()))
   await server?.close()
-  await fileDb?.drop()
 })
 
 interface Sample {
@@ -47,22 +43,6 @@ async function scrape() {
   const value = (name: string, labels: Record<string, string> = {}) =>
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0)
   return { res, text, samples, types, value }
-}
-
-/** A link minted and paid in its frame with `number`; returns the intent id and the pay URL. */
-async function payWith(payer: Awaited<ReturnType<typeof setupPayer>>, number: string) {
-  const minted = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount: '9.99' })
-  expect(minted.status).toBe(201)
-  const payUrl: string = minted.body.data.pay_url
-  const html = await (await fetch(payUrl, { headers: { 'sec-fetch-dest': 'iframe' } })).text()
-  const session = /data-session="([^"]+)"/.exec(html)![1]!
-  const r = await fetch(`${payUrl}/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-paylink-session': session },
-    body: JSON.stringify({ card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 1, cvc: '123' } }),
-  })
-  expect(r.status).toBe(200)
-  return { intentId: minted.body.data.payment_intent_id as string, payUrl, status: ((await r.json()) as { data: { status: string } }).data.status }
 }
 
 describe('GET /metrics answers in the Prometheus text format', () => {
@@ -104,9 +84,9 @@ describe('confirmations are counted by outcome', () => {
   it('adds one to outcome="succeeded" for a paid link and one to outcome="failed" for a declined card', async () => {
     const payer = await setupPayer(server)
     const before = await scrape()
-    expect((await payWith(payer, '4242424242424242')).status).toBe('succeeded')
+    expect((await pay(payer, CARDS.visa, { amount: '9.99' })).answer.status).toBe('succeeded')
     const middle = await scrape()
-    expect((await payWith(payer, '4000000000000002')).status).toBe('failed')
+    expect((await pay(payer, CARDS.declined, { amount: '9.99' })).answer.status).toBe('failed')
     const after = await scrape()
 
     const confirmations = (s: typeof before, outcome: string) => s.value('paylink_confirmations_total', { outcome })
@@ -116,7 +96,7 @@ describe('confirmations are counted by outcome', () => {
 
   it('labels the HTTP latency of /pay calls with the route pattern, never the link token', async () => {
     const payer = await setupPayer(server)
-    const { payUrl } = await payWith(payer, '4242424242424242')
+    const { payUrl } = await pay(payer, CARDS.visa, { amount: '9.99' })
     const { text, value } = await scrape()
     expect(text).not.toContain(new URL(payUrl).pathname.split('/')[2]!)
     expect(value('paylink_http_request_duration_seconds_count', { method: 'POST', route: '/pay/:token/confirm', status_code: '200' })).toBeGreaterThanOrEqual(1)
@@ -139,7 +119,7 @@ describe('webhook attempts are counted by result, and a delivery observes its la
     const attempts = (s: Awaited<ReturnType<typeof scrape>>, result: string) => s.value('paylink_webhook_attempts_total', { result })
 
     const before = await scrape()
-    await payWith(payer, '4242424242424242')
+    await pay(payer, CARDS.visa, { amount: '9.99' })
     await server.services.background.tick()
     const first = await scrape()
     expect(['retry', 'failed', 'succeeded'].map((r) => attempts(first, r) - attempts(before, r))).toEqual([1, 1, 0])

@@ -23,9 +23,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose'
-import { apiClient, createTenant, freePort, getToken, openPrivateDb, startServer, TestClock, type TestServer, type TestTenant } from '../helpers/app.js'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { apiClient, createTenant, freePort, getToken, openPrivateDb, startServer, type TestServer, type TestTenant } from '../helpers/index.js'
 import { type Db } from '../../src/storage/db.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
@@ -380,7 +378,7 @@ describe('tokens the server did not issue as they are are refused with 401', () 
       server.clock.advance(11 * 1000)
       expectInvalidToken(await listUsers(bearer(token)))
     } finally {
-      server.clock.offsetMs = 0
+      server.clock.reset()
     }
   })
 
@@ -416,13 +414,14 @@ describe('tokens the server did not issue as they are are refused with 401', () 
 })
 
 describe('signing keys survive a restart', () => {
-  // startServer gives every server a fresh random DATA_ENCRYPTION_KEY, so a second
-  // startServer on the same database cannot open the signing key the first one sealed.
   // A restarted deployment keeps its DATA_ENCRYPTION_KEY, its address and its database:
-  // so does this one, on a database of its own (on PostgreSQL the run's database already
-  // holds the signing key of this file's shared server, sealed under another key).
+  // so does this one, with a key of its own, on a database of its own (on PostgreSQL the
+  // run's database already holds the signing key of the run's servers, sealed under theirs),
+  // at the production rate limits.
+  const startDeployment = (db: Db, encryptionKey: Buffer, port: number) => startServer({ RATE_LIMIT_MULTIPLIER: '1' }, { db, encryptionKey, port })
+
   it('verifies after a restart a token issued before it, and publishes the same kid', async () => {
-    const { db, dispose } = await privateDatabase()
+    const { db, drop: dispose } = await openPrivateDb()
     const encryptionKey = randomBytes(32)
     const port = await freePort()
     try {
@@ -525,20 +524,4 @@ function expectOnlyAHash(row: Record<string, unknown>, secret: string) {
   const [, n, r] = hash.split('$')
   expect(Number(n)).toBeGreaterThanOrEqual(2 ** 14)
   expect(Number(r)).toBeGreaterThanOrEqual(8)
-}
-
-
-/** The app as startServer starts it, but with a DATA_ENCRYPTION_KEY and port that outlive it. */
-async function startDeployment(db: Db, encryptionKey: Buffer, port: number): Promise<TestServer> {
-  const clock = new TestClock()
-  const config = loadConfig({ NODE_ENV: 'test', PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent' })
-  const { app, services } = await buildApp({ config, db, clock, encryptionKey })
-  await app.listen({ port, host: '127.0.0.1' })
-  return { app, services, db, clock, config, baseUrl: config.publicBaseUrl, close: () => app.close() }
-}
-
-/** A migrated database no other server of this run uses: a fresh PGlite, or a new PostgreSQL database. */
-async function privateDatabase(): Promise<{ db: Db; dispose(): Promise<void> }> {
-  const { db, drop } = await openPrivateDb()
-  return { db, dispose: drop }
 }

@@ -3,8 +3,8 @@
  * GET /v1/platform/payment-intents and GET /v1/platform/payment-intents/{id}.
  * One server for the file; every test works in its own tenant (setupPayer).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { apiClient, getToken, setupPayer, startServer, type TestServer } from '../helpers/app.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addPayer, apiClient, expectFieldRefused, expectNotFoundAsMissing, getToken, mint, setupPayer, startServer, type Payer, type TestServer } from '../helpers/index.js'
 
 let server: TestServer
 beforeAll(async () => {
@@ -12,21 +12,13 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-type Payer = Awaited<ReturnType<typeof setupPayer>>
 type Intent = { id: string; created_at: string; user_id: string; status: string }
-
-/** Mints a link through the seed endpoint and returns the new intent's id. */
-async function mint(p: Payer, body: Record<string, unknown> = {}, userId = p.userId): Promise<string> {
-  const r = await p.api.post('/v1/platform/card/payment-link', { user_id: userId, amount: '12.50', ...body })
-  expect(r.status).toBe(201)
-  return r.body.data.payment_intent_id
-}
 
 /** Mints `n` intents a second apart on the server's clock, so their order is plain; oldest first. */
 async function mintApart(p: Payer, n: number, userId = p.userId) {
   const out: string[] = []
   for (let i = 0; i < n; i++) {
-    out.push(await mint(p, { amount: `${i + 1}.00` }, userId))
+    out.push((await mint({ ...p, userId }, { amount: `${i + 1}.00` })).intentId)
     server.clock.advance(1000)
   }
   return out
@@ -35,11 +27,7 @@ async function mintApart(p: Payer, n: number, userId = p.userId) {
 const listIds = (r: { body: { data: Intent[] } }) => r.body.data.map((i) => i.id)
 
 /** A second user of the payer's tenant, enrolled in the payer's account. */
-async function secondUser(p: Payer) {
-  const u = await p.api.post('/v1/platform/users', { name: 'Second' })
-  await p.api.post(`/v1/platform/card-processing/users/${u.body.data.id}`, { card_processing_id: p.accountId })
-  return u.body.data.id as string
-}
+const secondUser = async (p: Payer) => (await addPayer(p, { name: 'Second' })).userId
 
 describe('a payment intent has the fields of SPEC "Objects"', () => {
   it('shows a freshly minted intent as pending, with every field', async () => {
@@ -88,14 +76,14 @@ describe('a payment intent has the fields of SPEC "Objects"', () => {
       [{ amount: '1.234', currency: 'KWD' }, { amount: '1.234', amount_minor: 1234, currency: 'KWD' }],
     ] as const
     for (const [body, expected] of cases) {
-      const id = await mint(p, body)
+      const id = (await mint(p, body)).intentId
       expect((await p.api.get(`/v1/platform/payment-intents/${id}`)).body.data).toMatchObject(expected)
     }
   })
 
   it('shows the same object in the listing as by id', async () => {
     const p = await setupPayer(server)
-    const id = await mint(p)
+    const id = (await mint(p)).intentId
     const list = await p.api.get('/v1/platform/payment-intents')
     const one = await p.api.get(`/v1/platform/payment-intents/${id}`)
     expect(list.body.data).toEqual([one.body.data])
@@ -117,12 +105,9 @@ describe('listing payment intents: newest first, cursor pagination', () => {
     const minted: string[] = []
     // Five groups of five intents, each group minted in one instant, a second between groups.
     for (let g = 0; g < 5; g++) {
-      const spy = vi.spyOn(server.clock, 'now').mockReturnValue(server.clock.now())
-      try {
-        for (let i = 0; i < 5; i++) minted.push(await mint(p, { amount: `${g * 5 + i + 1}.00` }))
-      } finally {
-        spy.mockRestore()
-      }
+      await server.clock.atOneInstant(async () => {
+        for (let i = 0; i < 5; i++) minted.push((await mint(p, { amount: `${g * 5 + i + 1}.00` })).intentId)
+      })
       server.clock.advance(1000)
     }
     const pages: Intent[][] = []
@@ -186,11 +171,11 @@ describe('listing payment intents: filters', () => {
   it('keeps a filter across pages when it is sent with the cursor', async () => {
     const p = await setupPayer(server)
     const other = await secondUser(p)
-    const a1 = await mint(p)
+    const a1 = (await mint(p)).intentId
     server.clock.advance(1000)
-    await mint(p, {}, other)
+    await mint({ ...p, userId: other })
     server.clock.advance(1000)
-    const a2 = await mint(p)
+    const a2 = (await mint(p)).intentId
     const first = await p.api.get(`/v1/platform/payment-intents?user_id=${p.userId}&limit=1`)
     expect(listIds(first)).toEqual([a2])
     expect(first.body.pagination.has_more).toBe(true)
@@ -256,8 +241,7 @@ describe('listing payment intents: filters', () => {
   it('refuses an unknown query parameter with 422 naming it', async () => {
     const p = await setupPayer(server)
     const r = await p.api.get('/v1/platform/payment-intents?currency=USD')
-    expect(r.status).toBe(422)
-    expect(r.body.error.details).toEqual([{ field: 'currency', issue: 'is not a known field' }])
+    expectFieldRefused(r, 'currency')
   })
 })
 
@@ -265,13 +249,11 @@ describe('another tenant’s payment intent is not_found, never forbidden', () =
   it('answers 404 for another tenant’s intent, exactly as for one that never existed, and never lists it', async () => {
     const a = await setupPayer(server)
     const b = await setupPayer(server)
-    const theirs = await mint(a)
-    const mine = await mint(b)
+    const theirs = (await mint(a)).intentId
+    const mine = (await mint(b)).intentId
     const foreign = await b.api.get(`/v1/platform/payment-intents/${theirs}`)
     const missing = await b.api.get('/v1/platform/payment-intents/pi_doesnotexist0000000000')
-    expect(foreign.status).toBe(404)
-    expect(foreign.body).toMatchObject({ success: false, data: null, error: { code: 'not_found' } })
-    expect({ ...foreign.body, request_id: null }).toEqual({ ...missing.body, request_id: null })
+    expectNotFoundAsMissing(foreign, missing)
     expect(listIds(await b.api.get('/v1/platform/payment-intents'))).toEqual([mine])
     expect(listIds(await b.api.get(`/v1/platform/payment-intents?user_id=${a.userId}`))).toEqual([])
   })
@@ -280,7 +262,7 @@ describe('another tenant’s payment intent is not_found, never forbidden', () =
 describe('scopes', () => {
   it('reading payment intents needs payments:read', async () => {
     const p = await setupPayer(server)
-    const id = await mint(p)
+    const id = (await mint(p)).intentId
     const usersOnly = apiClient(server, await getToken(server, p.tenant, { scope: 'users:read payments:write' }))
     const refused = await usersOnly.get(`/v1/platform/payment-intents/${id}`)
     expect(refused.status).toBe(403)

@@ -5,8 +5,8 @@
  * intents", "The envelope"; issue 2 item 6.
  */
 import { createHash } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { apiClient, getToken, setupPayer, startServer, type ApiResponse, type TestServer } from '../helpers/app.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiClient, getToken, setupPayer, startServer, tokenOf, type Api, type ApiResponse, type TestServer } from '../helpers/index.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 const LINK = '/v1/platform/card/payment-link'
@@ -18,12 +18,9 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-type Api = ReturnType<typeof apiClient>
-
 /** A second server in this file, on the run's database (one encryption key serves the whole run). */
 const startSecondServer = (env: Record<string, string>): Promise<TestServer> => startServer(env)
 
-const tokenOf = (payUrl: string) => payUrl.slice(payUrl.lastIndexOf('/pay/') + '/pay/'.length)
 const sha256 = (s: string) => createHash('sha256').update(s).digest()
 
 /** The error a client sees: status, stable code, and (when given) the field named in details. */
@@ -388,13 +385,9 @@ describe('choosing the card-processing account', () => {
     for (const name of ['A', 'B', 'C']) created.push((await createAccount(tenant.tenantId, name, ['USD'], 7)).id)
     const ids = created.sort()
     const userId = await newUser(api)
-    const instant = server.clock.now()
-    const frozen = vi.spyOn(server.clock, 'now').mockReturnValue(instant)
-    try {
+    await server.clock.atOneInstant(async () => {
       for (const id of [ids[2], ids[0], ids[1]]) await api.post(`/v1/platform/card-processing/users/${userId}`, { card_processing_id: id })
-    } finally {
-      frozen.mockRestore()
-    }
+    })
     expect(await accountUsed(api, { user_id: userId })).toBe(ids[0])
     expect(await defaultShown(api, userId)).toEqual([ids[0]])
   })

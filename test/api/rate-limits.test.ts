@@ -19,7 +19,7 @@ import http from 'node:http'
 import { createHash, randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, openTestDb, setupPayer, startServer, type TestServer, type TestTenant } from '../helpers/app.js'
+import { CARDS, NOT_LUHN, createTenant, newCard, openTestDb, sessionOf, setupPayer, startServer, type TestServer, type TestTenant } from '../helpers/index.js'
 import type { Db } from '../../src/storage/db.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import { SESSION_HEADER } from '../../src/page/routes.js'
@@ -158,18 +158,16 @@ const loadPage = (server: TestServer, token: string, ip: string) => call(server,
 async function claim(server: TestServer, token: string, ip: string): Promise<string> {
   const res = await loadPage(server, token, ip)
   expect(res.status, res.text).toBe(200)
-  const session = /data-session="([^"]+)"/.exec(res.text)?.[1]
+  const session = sessionOf(res.text)
   expect(session).toBeTruthy()
   return session!
 }
 
-const EXP_YEAR = new Date().getUTCFullYear() + 3
-const card = (number: string) => ({ card: { number, exp_month: 12, exp_year: EXP_YEAR, cvc: '123' } })
 const confirm = (server: TestServer, token: string, ip: string, body: object, session?: string) =>
   call(server, 'POST', `/pay/${token}/confirm`, { ip, headers: session ? { [SESSION_HEADER]: session } : {}, body })
 /** Luhn-invalid: refused with 422 after the limits are counted, consuming nothing. */
-const BAD_CARD = card('4242424242424241')
-const GOOD_CARD = card('4242424242424242')
+const BAD_CARD = { card: newCard(NOT_LUHN) }
+const GOOD_CARD = { card: newCard(CARDS.visa) }
 
 // ---------------------------------------------------------------------------------------
 // The rules, on either backend

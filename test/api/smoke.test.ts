@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, startServer, type TestServer } from '../helpers/app.js'
+import { setupPayer, startServer, type TestServer } from '../helpers/index.js'
 
 let server: TestServer
 beforeAll(async () => {

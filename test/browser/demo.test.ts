@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core'
 import { futureExpiry, launchBrowser, newShopperContext } from './helpers.js'
-import { freePort } from '../helpers/app.js'
+import { CARDS, freePort } from '../helpers/index.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -231,7 +231,7 @@ describe('npm start: the demo', () => {
       .toBe(true)
 
     await frame.getByRole('heading', { name: 'Pay Demo Shop' }).waitFor()
-    await frame.getByLabel('Card number').pressSequentially('4242424242424242')
+    await frame.getByLabel('Card number').pressSequentially(CARDS.visa)
     await frame.getByLabel('Expiry date').pressSequentially(EXPIRY.typed)
     await frame.getByLabel('Security code').pressSequentially('123')
     await frame.getByLabel('Name on card').fill('Ada Lovelace')

@@ -10,8 +10,6 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core'
-import { apiClient, createTenant, getToken, type TestServer } from '../helpers/app.js'
-import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 export const SCREENSHOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots')
 
@@ -99,44 +97,6 @@ export async function startShop(): Promise<Shop> {
         server.close(() => resolve())
       }),
   }
-}
-
-/**
- * A tenant whose allowed origins are the given shop origins, with a token holding every
- * tenant scope and an approved sandbox account (USD, EUR): setupPayer's steps, minus the user.
- */
-export async function setupShopTenant(server: TestServer, origins: string[]) {
-  const tenant = await createTenant(server, { origins })
-  const token = await getToken(server, tenant, { scope: TENANT_SCOPES.join(' ') })
-  const api = apiClient(server, token)
-  const account = await server.services.tenants.createAccount(tenant.tenantId, { name: 'Sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'] })
-  return { tenant, token, api, accountId: account.id as string }
-}
-
-export type ShopTenant = Awaited<ReturnType<typeof setupShopTenant>>
-
-/** A new end user of the tenant, enrolled on its sandbox account: one per test keeps tests apart. */
-export async function newPayer(shopTenant: ShopTenant) {
-  const { api, accountId } = shopTenant
-  const user = await api.post('/v1/platform/users', { email: 'payer@example.com', name: 'Payer' })
-  if (user.status !== 201) throw new Error(`user creation failed: ${JSON.stringify(user.body)}`)
-  const enrol = await api.post(`/v1/platform/card-processing/users/${user.body.data.id}`, { card_processing_id: accountId })
-  if (enrol.status !== 201) throw new Error(`enrolment failed: ${JSON.stringify(enrol.body)}`)
-  return { ...shopTenant, userId: user.body.data.id as string }
-}
-
-/** Everything setupPayer gives, for a tenant framed by the given shop origins. */
-export async function setupShopPayer(server: TestServer, origins: string[]) {
-  return newPayer(await setupShopTenant(server, origins))
-}
-
-export type ShopPayer = Awaited<ReturnType<typeof newPayer>>
-
-/** Mints a link through the seed endpoint, as the tenant's server does. */
-export async function mintLink(payer: ShopPayer, body: { amount?: number | string; currency?: string } = {}) {
-  const res = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount: body.amount ?? 12.5, ...(body.currency ? { currency: body.currency } : {}) })
-  if (res.status !== 200 && res.status !== 201) throw new Error(`minting failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { payUrl: res.body.data.pay_url as string, intentId: res.body.data.payment_intent_id as string }
 }
 
 export interface Checkout {

@@ -7,27 +7,22 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Frame, Route } from 'playwright-core'
-import { startServer, type TestServer } from '../helpers/app.js'
+import { CARDS, addPayer, intentOf as intent, mint, setupTenant, spaced, startServer, type SandboxTenant, type TestServer } from '../helpers/index.js'
 import {
   axeViolations,
   eventTypes,
   focusedId,
   futureExpiry,
   launchBrowser,
-  mintLink,
-  newPayer,
   newShopperContext,
   openInShop,
   screenshotFrame,
   screenshotPage,
-  setupShopTenant,
   shopEvents,
   startShop,
   waitForShopEvent,
   type Checkout,
   type Shop,
-  type ShopPayer,
-  type ShopTenant,
 } from './helpers.js'
 
 let server: TestServer
@@ -37,13 +32,13 @@ let shop: Shop
 let otherShop: Shop
 let paylinkOrigin: string
 /** One tenant for the file, allowing only `shop`; each test pays as a user of its own. */
-let tenant: ShopTenant
+let tenant: SandboxTenant
 const contexts: BrowserContext[] = []
 
 beforeAll(async () => {
   ;[server, browser, shop, otherShop] = await Promise.all([startServer(), launchBrowser(), startShop(), startShop()])
   paylinkOrigin = new URL(server.baseUrl).origin
-  tenant = await setupShopTenant(server, [shop.origin])
+  tenant = await setupTenant(server, { origins: [shop.origin] })
 })
 
 afterEach(async () => {
@@ -56,13 +51,20 @@ afterAll(async () => {
   await server?.close()
 })
 
-const payer = () => newPayer(tenant)
+const payer = () => addPayer(tenant)
 
 /** The shop's checkout page, in a fresh browser profile, with `payUrl` in its iframe. */
 async function checkoutIn(payUrl: string, opts: { locale?: string } = {}): Promise<Checkout> {
   const context = await newShopperContext(browser, opts)
   contexts.push(context)
   return openInShop(context, shop, payUrl)
+}
+
+/** A new payer's fresh link (12.50 unless `body` says otherwise), open in the shop's checkout page. */
+async function newCheckout(body: Record<string, unknown> = {}, opts: { locale?: string } = {}) {
+  const p = await payer()
+  const link = await mint(p, body)
+  return { p, ...link, ...(await checkoutIn(link.payUrl, opts)) }
 }
 
 const EXPIRY = futureExpiry()
@@ -73,6 +75,12 @@ async function typeCard(frame: Frame, number: string, opts: { cvc?: string; name
   await frame.getByLabel('Expiry date').pressSequentially(EXPIRY.typed)
   await frame.getByLabel('Security code').pressSequentially(opts.cvc ?? '123')
   await frame.getByLabel('Name on card').fill(opts.name ?? 'Ada Lovelace')
+}
+
+/** Types a new card and presses Pay. */
+async function payWithCard(frame: Frame, number: string) {
+  await typeCard(frame, number)
+  await frame.getByRole('button', { name: 'Pay $12.50' }).click()
 }
 
 /** Waits for a screen's heading to be visible in the frame; returns the screen's text. */
@@ -86,21 +94,18 @@ async function expectNoAxeViolations(frame: Frame) {
   expect(await axeViolations(frame)).toEqual([])
 }
 
-const intent = async (p: ShopPayer, id: string) => (await p.api.get(`/v1/platform/payment-intents/${id}`)).body.data
 
 describe('paying inside the tenant shop’s iframe', () => {
-  it('pays with 4242 4242 4242 4242: spaced number and brand, success screen, events to the parent, succeeded in the API', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p, { amount: 12.5 })
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
+  it(`pays with ${spaced(CARDS.visa)}: spaced number and brand, success screen, events to the parent, succeeded in the API`, async () => {
+    const checkout = await newCheckout({ amount: 12.5 })
+    const { p, intentId, page, frame } = checkout
 
     await frame.getByRole('heading', { name: /^Pay Test Shop \d+$/ }).waitFor()
     expect(await frame.locator('#amount').innerText()).toBe('$12.50')
     expect(await frame.getByLabel('Save card for future use').isChecked()).toBe(false)
 
-    await typeCard(frame, '4242 4242 4242 4242')
-    expect(await frame.getByLabel('Card number').inputValue()).toBe('4242 4242 4242 4242')
+    await typeCard(frame, CARDS.visa)
+    expect(await frame.getByLabel('Card number').inputValue()).toBe(spaced(CARDS.visa))
     expect(await frame.locator('#brand').innerText()).toBe('VISA')
     expect(await frame.getByLabel('Expiry date').inputValue()).toBe(EXPIRY.shown)
     await expectNoAxeViolations(frame)
@@ -120,14 +125,11 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await intent(p, intentId)).toMatchObject({ id: intentId, status: 'succeeded', card: { brand: 'visa', last4: '4242' } })
   })
 
-  it('declines 4000 0000 0000 0002 with a plain reason; the intent is failed / card_declined', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
+  it(`declines ${spaced(CARDS.declined)} with a plain reason; the intent is failed / card_declined`, async () => {
+    const checkout = await newCheckout()
+    const { p, intentId, page, frame } = checkout
 
-    await typeCard(frame, '4000 0000 0000 0002')
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+    await payWithCard(frame, CARDS.declined)
     const text = await screen(frame, 'Payment failed')
     expect(text).toContain('Your card was declined.')
     expect(text).not.toMatch(/card_declined|error|undefined/i)
@@ -141,9 +143,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('reloading a used link shows "already used" and tells the parent link.used', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
-    const { page, frame } = await checkoutIn(payUrl)
+    const { p, intentId, page, frame } = await newCheckout()
     await frame.getByLabel('Card number').waitFor()
     await waitForShopEvent(page, 'ready')
 
@@ -164,7 +164,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('an expired link shows the expired screen, tells the parent link.expired, and the intent is failed / link_expired', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     server.clock.advance(11 * 60 * 1000)
     const checkout = await checkoutIn(payUrl)
 
@@ -181,9 +181,9 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('saves a card; the next link offers it and pays with it in one click', async () => {
     const p = await payer()
-    const first = await mintLink(p)
+    const first = await mint(p)
     const one = await checkoutIn(first.payUrl)
-    await typeCard(one.frame, '4242 4242 4242 4242')
+    await typeCard(one.frame, CARDS.visa)
     await one.frame.getByLabel('Save card for future use').check()
     await one.frame.getByRole('button', { name: 'Pay $12.50' }).click()
     await screen(one.frame, 'Payment successful')
@@ -192,7 +192,7 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(cards).toHaveLength(1)
     expect(cards[0]).toMatchObject({ brand: 'visa', last4: '4242', exp_month: EXPIRY.month, exp_year: EXPIRY.year })
 
-    const second = await mintLink(p, { amount: '30.00' })
+    const second = await mint(p, { amount: '30.00' })
     const two = await checkoutIn(second.payUrl)
     const saved = two.frame.getByRole('radio', { name: `Visa ending in 4242, expires 12/${String(EXPIRY.year).slice(-2)}` })
     await saved.waitFor()
@@ -208,13 +208,10 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await intent(p, second.intentId)).toMatchObject({ status: 'succeeded', amount: '30.00', saved_card_id: cards[0].id, card: { brand: 'visa', last4: '4242' } })
   })
 
-  it('3-D Secure (4000 0027 6000 3184): the challenge screen, approve → success', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
-    const checkout = await checkoutIn(payUrl)
-    const { page, frame } = checkout
-    await typeCard(frame, '4000 0027 6000 3184')
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+  it(`3-D Secure (${spaced(CARDS.challenge)}): the challenge screen, approve → success`, async () => {
+    const checkout = await newCheckout()
+    const { p, intentId, page, frame } = checkout
+    await payWithCard(frame, CARDS.challenge)
 
     const text = await screen(frame, 'Confirm with your bank')
     expect(text).toContain('$12.50')
@@ -231,11 +228,8 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('3-D Secure: decline → failure screen, the intent is failed / authentication_failed', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
-    const { page, frame } = await checkoutIn(payUrl)
-    await typeCard(frame, '4000 0027 6000 3184')
-    await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+    const { p, intentId, page, frame } = await newCheckout()
+    await payWithCard(frame, CARDS.challenge)
     await screen(frame, 'Confirm with your bank')
 
     await frame.getByRole('button', { name: 'Decline' }).click()
@@ -248,9 +242,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('can be paid with the keyboard alone; errors are announced and focus goes to the first bad field', async () => {
-    const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
-    const { page, frame } = await checkoutIn(payUrl)
+    const { p, intentId, page, frame } = await newCheckout()
     await waitForShopEvent(page, 'ready')
     const kb = page.keyboard
 
@@ -264,18 +256,17 @@ describe('paying inside the tenant shop’s iframe', () => {
     expect(await focusedId(frame)).toBe('cc-number')
     await expectNoAxeViolations(frame)
 
-    await kb.type('4242424242424242')
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-exp')
-    await kb.type(EXPIRY.typed)
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-csc')
-    await kb.type('123')
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('cc-name')
-    await kb.type('Ada Lovelace')
-    await kb.press('Tab')
-    expect(await focusedId(frame)).toBe('save-card')
+    // Each field typed, then Tab to the next one in order.
+    for (const [typed, next] of [
+      [CARDS.visa, 'cc-exp'],
+      [EXPIRY.typed, 'cc-csc'],
+      ['123', 'cc-name'],
+      ['Ada Lovelace', 'save-card'],
+    ]) {
+      await kb.type(typed!)
+      await kb.press('Tab')
+      expect(await focusedId(frame)).toBe(next)
+    }
     await kb.press('Space')
     await kb.press('Tab')
     expect(await focusedId(frame)).toBe('pay-button')
@@ -291,7 +282,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 
   it('locks the Pay button while the payment is in flight', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     let confirms = 0
@@ -303,7 +294,7 @@ describe('paying inside the tenant shop’s iframe', () => {
     const held = new Promise<Route>((resolve) => (hold = resolve))
     await context.route('**/pay/*/confirm', (route) => hold(route))
     const { page, frame } = await openInShop(context, shop, payUrl)
-    await typeCard(frame, '4242 4242 4242 4242')
+    await typeCard(frame, CARDS.visa)
     const button = frame.getByRole('button', { name: 'Pay $12.50' })
     expect(await button.isEnabled()).toBe(true)
     await button.click()
@@ -324,9 +315,7 @@ describe('paying inside the tenant shop’s iframe', () => {
   })
 
   it('shows the amount and words in the visitor’s language (de-DE)', async () => {
-    const p = await payer()
-    const { payUrl } = await mintLink(p, { amount: '12.50', currency: 'EUR' })
-    const { frame } = await checkoutIn(payUrl, { locale: 'de-DE' })
+    const { frame } = await newCheckout({ amount: '12.50', currency: 'EUR' }, { locale: 'de-DE' })
     await frame.getByLabel('Kartennummer').waitFor()
     expect(await frame.locator('#amount').innerText()).toBe('12,50\u00a0€')
     expect(await frame.getByRole('button', { name: '12,50\u00a0€ bezahlen' }).isVisible()).toBe(true)
@@ -336,7 +325,7 @@ describe('paying inside the tenant shop’s iframe', () => {
 describe('where the page may not be shown', () => {
   it('a shop whose origin the tenant did not allow cannot frame the page (frame-ancestors), and nothing is charged', async () => {
     const p = await payer()
-    const { payUrl, intentId } = await mintLink(p)
+    const { payUrl, intentId } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     const page = await context.newPage()
@@ -354,7 +343,7 @@ describe('where the page may not be shown', () => {
 
   it('a top-level visit explains that the page opens inside the shop, and does not claim the link', async () => {
     const p = await payer()
-    const { payUrl } = await mintLink(p)
+    const { payUrl } = await mint(p)
     const context = await newShopperContext(browser)
     contexts.push(context)
     const page = await context.newPage()

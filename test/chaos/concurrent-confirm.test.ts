@@ -5,40 +5,24 @@
  * processor is called with the intent id as idempotency key. So: exactly 200 charges at
  * the processor, exactly one 200 per link, every intent terminal.
  */
-import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPrivateDb, setupPayer, startServer, usingPostgres, type TestServer } from '../helpers/app.js'
-import { confirmOnce, freePort, killAll, ledger, mintLinks, openInFrame, pool, scratchDir, ServeProcess, type ConfirmAnswer } from './support.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { setupPayer, usingPostgres } from '../helpers/index.js'
+import { chaosFile, confirmOnce, ledger, mintLinks, openInFrame, pool, type ConfirmAnswer } from './support.js'
 
 const LINKS = 200
 const CONFIRMS_PER_LINK = 20
-const KEY = randomBytes(32)
-
-const processes: ServeProcess[] = []
-let database: Awaited<ReturnType<typeof openPrivateDb>>
-let server: TestServer
-let dataDir: string
 
 describe.skipIf(!usingPostgres())('chaos: concurrent confirmations on two processes', () => {
+  const file = chaosFile()
+  const { processes } = file
   beforeAll(async () => {
-    database = await openPrivateDb()
-    server = await startServer({}, { db: database.db, encryptionKey: KEY })
-    dataDir = scratchDir()
-    const env = { DATABASE_URL: database.url, DATA_ENCRYPTION_KEY: KEY.toString('base64'), DATA_DIR: dataDir, ROLE: 'all' }
-    for (const name of ['serve-a', 'serve-b']) processes.push(new ServeProcess(name, await freePort(), env))
-    await Promise.all(processes.map((p) => p.start()))
-  })
-  afterAll(async () => {
-    await killAll(processes)
-    await server?.close()
-    await database?.drop()
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
+    await Promise.all([await file.serve('serve-a'), await file.serve('serve-b')].map((p) => p.start()))
   })
 
   it(`${LINKS} links × ${CONFIRMS_PER_LINK} concurrent confirms: exactly one charge and one 200 per link`, { timeout: 120_000 }, async () => {
+    const { server } = file
     const payer = await setupPayer(server)
-    const links = await mintLinks(server, payer, LINKS)
+    const links = await mintLinks(payer, LINKS)
     const answers = new Map<string, ConfirmAnswer[]>()
 
     await pool(links, 8, async (link) => {

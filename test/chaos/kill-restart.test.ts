@@ -13,13 +13,9 @@
  *   tenant's endpoint (at least once: a delivery in flight when its worker died is sent
  *   again under the same webhook-id).
  */
-import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPrivateDb, startServer, usingPostgres, type TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
-import { payerWithEndpoint } from '../webhooks/support.js'
-import { answerOnce, CHALLENGE, confirmOnce, freePort, killAll, ledger, mintLink, mintLinks, openInFrame, scratchDir, ServeProcess, sleep, until, type ConfirmAnswer, type Minted } from './support.js'
+import { CARDS, payerWithEndpoint, sleep, startReceiver, until, usingPostgres, type Receiver } from '../helpers/index.js'
+import { answerOnce, chaosFile, confirmOnce, ledger, mintLink, mintLinks, openInFrame, type ConfirmAnswer, type Minted } from './support.js'
 
 /** CHAOS_KILLS=n for a longer run. */
 const KILLS = Number(process.env.CHAOS_KILLS || 4)
@@ -30,48 +26,25 @@ const LINKS_AT_ONCE = 16
 /** A client gives up when the server stays unreachable this long. */
 const GIVE_UP_MS = 60_000
 const TTL_SECONDS = 30
-const KEY = randomBytes(32)
-
-const processes: ServeProcess[] = []
-let database: Awaited<ReturnType<typeof openPrivateDb>>
-let server: TestServer
-let receiver: Receiver
-let dataDir: string
 
 const rand = (min: number, max: number) => min + Math.random() * (max - min)
 
 describe.skipIf(!usingPostgres())('chaos: SIGKILL during a confirmation load', () => {
+  // In-process, no background jobs: it only sets up the tenant and mints (with the children's TTL).
+  const file = chaosFile({ LINK_TTL_SECONDS: String(TTL_SECONDS), ALLOW_PRIVATE_WEBHOOK_URLS: 'true' })
+  let receiver: Receiver
   beforeAll(async () => {
-    database = await openPrivateDb()
-    // In-process, no background jobs: it only sets up the tenant and mints (with the children's TTL).
-    server = await startServer({ LINK_TTL_SECONDS: String(TTL_SECONDS), ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: database.db, encryptionKey: KEY })
     receiver = await startReceiver('/hooks')
-    dataDir = scratchDir()
-    processes.push(
-      new ServeProcess('serve', await freePort(), {
-        DATABASE_URL: database.url,
-        DATA_ENCRYPTION_KEY: KEY.toString('base64'),
-        DATA_DIR: dataDir,
-        ROLE: 'all',
-        LINK_TTL_SECONDS: String(TTL_SECONDS),
-        PROCESSING_RECOVERY_SECONDS: '2',
-      }),
-    )
-    await processes[0]!.start()
+    await (await file.serve('serve', { LINK_TTL_SECONDS: String(TTL_SECONDS), PROCESSING_RECOVERY_SECONDS: '2' })).start()
   })
-  afterAll(async () => {
-    await killAll(processes)
-    await receiver?.close()
-    await server?.close()
-    await database?.drop()
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
-  })
+  afterAll(() => receiver?.close())
 
   it(`${KILLS} kills and restarts under load: nothing stuck, charges = succeeded intents, one event each, all delivered`, { timeout: 150_000 }, async () => {
-    const serve = processes[0]!
+    const { server } = file
+    const serve = file.processes[0]!
     const payer = await payerWithEndpoint(server, receiver)
     // The abandoned links first; the load mints its own as it goes, until the last restart.
-    const links = await mintLinks(server, payer, ABANDONED)
+    const links = await mintLinks(payer, ABANDONED)
 
     const answers = new Map<string, ConfirmAnswer[]>()
     const stats = { connectionErrors: 0, pagesLost: 0, linksLoaded: 0, other: [] as string[] }
@@ -144,8 +117,8 @@ describe.skipIf(!usingPostgres())('chaos: SIGKILL during a confirmation load', (
     const load = Promise.all(
       Array.from({ length: LINKS_AT_ONCE }, async () => {
         while (!stopLoad) {
-          const link = await mintLink(server, payer, next++)
-          if (link.index % 7 === 6) link.card = CHALLENGE // 3-D Secure, answered by the page (approve or decline)
+          const link = await mintLink(payer, next++)
+          if (link.index % 7 === 6) link.card = CARDS.challenge // 3-D Secure, answered by the page (approve or decline)
           links.push(link)
           await payLink(link).catch((err) => {
             stopLoad = true

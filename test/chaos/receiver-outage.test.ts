@@ -7,43 +7,33 @@
  * exactly one 2xx, every attempt is recorded, every delivery succeeded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPrivateDb, setupPayer, startServer, usingPostgres, type TestServer } from '../helpers/app.js'
 import { DeliveryWorker } from '../../src/outbox/worker.js'
 import { createStore } from '../../src/storage/store.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
-import { CHALLENGE, DAY, HOUR, MINUTE, SECOND, confirmCard, freezeClock, tenantApi } from '../webhooks/support.js'
-import { ledger, mintLinks, pool, type Minted } from './support.js'
+import { CARDS, DAY, HOUR, MINUTE, SECOND, payLink, setupClockedPayer, startReceiver, usingPostgres, type Receiver } from '../helpers/index.js'
+import { chaosFile, ledger, mintLinks, pool, type Minted } from './support.js'
 
 const PAID = 60
 const CHALLENGED = 5
 const UNPAID = 10
 const DOWN_FOR = 3 * HOUR
 
-let database: Awaited<ReturnType<typeof openPrivateDb>>
-let server: TestServer
 const receivers: Receiver[] = []
 
 describe.skipIf(!usingPostgres())('chaos: the webhook receivers down for a stretch of simulated time', () => {
-  beforeAll(async () => {
-    database = await openPrivateDb()
-    server = await startServer({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }, { db: database.db })
-    freezeClock(server)
-  })
-  afterAll(async () => {
-    await Promise.all(receivers.map((r) => r.close()))
-    await server?.close()
-    await database?.drop()
-  })
+  const file = chaosFile({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true' })
+  beforeAll(() => file.server.clock.freeze())
+  afterAll(() => Promise.all(receivers.map((r) => r.close())))
 
   it(`down ${DOWN_FOR / HOUR} h (503 / 500 with Retry-After), then back: every delivery succeeds exactly once`, { timeout: 120_000 }, async () => {
+    const { server } = file
     const a = await startReceiver('/a', { clock: server.clock })
     const b = await startReceiver('/b', { clock: server.clock })
     receivers.push(a, b)
     a.respond(503)
     b.respond(500, { 'retry-after': '3600' }) // honoured: about hourly, within the 8 attempts
 
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const payer = await setupClockedPayer(server)
+    const { api } = payer
     for (const r of [a, b]) {
       const ep = await api.post('/v1/platform/webhook-endpoints', { url: r.url })
       expect(ep.status).toBe(201)
@@ -51,8 +41,8 @@ describe.skipIf(!usingPostgres())('chaos: the webhook receivers down for a stret
     }
 
     // Outcomes of every kind: paid (succeeded and declined), 3-D Secure never answered, never paid.
-    const links = await mintLinks(server, payer, PAID + CHALLENGED + UNPAID)
-    const pay = (l: Minted) => confirmCard(server, `${server.baseUrl}/pay/${l.token}`, l.index < PAID ? l.card : CHALLENGE).then(() => undefined)
+    const links = await mintLinks(payer, PAID + CHALLENGED + UNPAID)
+    const pay = (l: Minted) => payLink(`${server.baseUrl}/pay/${l.token}`, l.index < PAID ? l.card : CARDS.challenge).then(() => undefined)
     await pool(links.slice(0, PAID + CHALLENGED), 8, pay)
 
     const second = new DeliveryWorker({ store: createStore(server.db), clock: server.clock, sealer: server.services.sealer, allowPrivate: true })

@@ -4,26 +4,70 @@
  * calls (open in a frame, confirm, answer 3-D Secure), and the ledger of money and events
  * that every scenario ends by checking.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
 import type { Db } from '../../src/storage/db.js'
-import { freePort, sleep, until, type TestServer } from '../helpers/app.js'
-
-export { freePort, sleep, until }
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-
-export const SUCCEEDS = ['4242424242424242', '5555555555554444', '378282246310005']
-export const DECLINES = ['4000000000000002', '4000000000009995', '4000000000000069', '4000000000000127', '4000000000000119']
+import {
+  DECLINING_TEST_CARDS,
+  FRAME,
+  SUCCEEDING_TEST_CARDS,
+  newCard,
+  freePort,
+  loadPage,
+  mint,
+  openPrivateDb,
+  pagePost,
+  spawnPaylink,
+  startServer,
+  until,
+  type Minter,
+  type TestServer,
+} from '../helpers/index.js'
 
 /** A card for the i-th link: about two thirds succeed, the rest decline in every way the sandbox knows. */
-export const cardFor = (i: number) => (i % 3 === 2 ? DECLINES[Math.floor(i / 3) % DECLINES.length]! : SUCCEEDS[i % SUCCEEDS.length]!)
-/** Asks for 3-D Secure: approve succeeds, decline fails as authentication_failed. */
-export const CHALLENGE = '4000002760003184'
+export const cardFor = (i: number) => (i % 3 === 2 ? DECLINING_TEST_CARDS[Math.floor(i / 3) % DECLINING_TEST_CARDS.length]! : SUCCEEDING_TEST_CARDS[i % SUCCEEDING_TEST_CARDS.length]!)
 
+/**
+ * A chaos file's setup, declared in its describe: a database of its own, the in-process
+ * server on it (started with `env`; it sets up tenants and mints), and `serve()` for the
+ * `paylink serve` children on that database. Everything is gone after the file.
+ */
+export function chaosFile(env: Record<string, string> = {}) {
+  const key = randomBytes(32)
+  const processes: ServeProcess[] = []
+  let database: Awaited<ReturnType<typeof openPrivateDb>> | undefined
+  let server: TestServer | undefined
+  let dataDir: string | undefined
+  beforeAll(async () => {
+    database = await openPrivateDb()
+    server = await startServer(env, { db: database.db, encryptionKey: key })
+  })
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.retire().catch(() => {})))
+    await server?.close()
+    await database?.drop()
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
+  })
+  return {
+    processes,
+    get server(): TestServer {
+      if (!server) throw new Error('the chaos test server starts in beforeAll')
+      return server
+    },
+    /** A `paylink serve` child (ROLE=all unless told) on the file's database, with the server's key and a scratch DATA_DIR; not started. */
+    async serve(name: string, extra: Record<string, string> = {}) {
+      // A scratch DATA_DIR, never used with DATABASE_URL set, but kept out of the repository.
+      dataDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-chaos-'))
+      const p = new ServeProcess(name, await freePort(), { DATABASE_URL: database!.url, DATA_ENCRYPTION_KEY: key.toString('base64'), DATA_DIR: dataDir, ROLE: 'all', ...extra })
+      processes.push(p)
+      return p
+    },
+  }
+}
 
 /** One `paylink serve` process, restartable on its port. */
 export class ServeProcess {
@@ -55,21 +99,14 @@ export class ServeProcess {
     if (this.alive) throw new Error(`${this.name} is already running`)
     if (this.retired) throw new Error(`${this.name} is retired`)
     this.startedAt = Date.now()
-    const child = spawn(process.execPath, ['bin/paylink.mjs', 'serve'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? os.tmpdir(),
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        PUBLIC_BASE_URL: this.baseUrl,
-        LOG_LEVEL: 'warn',
-        ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
-        RATE_LIMIT_MULTIPLIER: '1000',
-        ...this.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnPaylink(['serve'], {
+      HOST: '127.0.0.1',
+      PORT: String(this.port),
+      PUBLIC_BASE_URL: this.baseUrl,
+      LOG_LEVEL: 'warn',
+      ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+      RATE_LIMIT_MULTIPLIER: '1000',
+      ...this.env,
     })
     this.child = child
     this.starts++
@@ -113,14 +150,6 @@ export class ServeProcess {
   }
 }
 
-/** Every process started by a file, to kill in afterAll whatever happened. */
-export async function killAll(processes: ServeProcess[]) {
-  await Promise.all(processes.map((p) => p.retire().catch(() => {})))
-}
-
-/** The pay_url's token (the children serve the same links under their own origin). */
-export const tokenOf = (payUrl: string) => new URL(payUrl).pathname.split('/').pop()!
-
 export interface Minted {
   index: number
   intentId: string
@@ -128,30 +157,25 @@ export interface Minted {
   card: string
 }
 
-/** Mints the i-th link for the payer's user through the service itself (in-process, same database). */
-export async function mintLink(server: TestServer, payer: { tenant: { tenantId: string }; userId: string }, index: number): Promise<Minted> {
+/** Mints the i-th link for the payer's user (its amount and card follow from i). */
+export async function mintLink(payer: Minter, index: number): Promise<Minted> {
   const amount = `${10 + (index % 90)}.${String(index % 100).padStart(2, '0')}`
-  const r = await server.services.payments.mintLink(payer.tenant.tenantId as never, { user_id: payer.userId, amount })
-  return { index, intentId: r.paymentIntentId, token: tokenOf(r.payUrl), card: cardFor(index) }
+  const link = await mint(payer, { amount })
+  return { index, intentId: link.intentId, token: link.token, card: cardFor(index) }
 }
 
 /** Mints `count` links, indexed from `from`. */
-export async function mintLinks(server: TestServer, payer: { tenant: { tenantId: string }; userId: string }, count: number, from = 0): Promise<Minted[]> {
+export async function mintLinks(payer: Minter, count: number, from = 0): Promise<Minted[]> {
   const out: Minted[] = []
   const batch = 25
   for (let start = 0; start < count; start += batch) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => mintLink(server, payer, from + start + k)))))
+    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => mintLink(payer, from + start + k)))))
   }
   return out
 }
 
-/** Opens a link as the tenant's iframe does; returns the page-session secret, or the HTTP status when the page is not the card form. */
-export async function openInFrame(baseUrl: string, token: string): Promise<{ session?: string; status: number }> {
-  const r = await fetch(`${baseUrl}/pay/${token}`, { headers: { 'sec-fetch-dest': 'iframe' }, signal: AbortSignal.timeout(30_000) })
-  const html = await r.text()
-  const session = /data-session="([^"]+)"/.exec(html)?.[1]
-  return session ? { session, status: r.status } : { status: r.status }
-}
+/** Opens a link as the tenant's iframe does on `baseUrl` (the children serve the same links under their own origin): the page's status and session secret, if it is the card form. */
+export const openInFrame = (baseUrl: string, token: string) => loadPage(`${baseUrl}/pay/${token}`, FRAME, { signal: AbortSignal.timeout(30_000) })
 
 export interface ConfirmAnswer {
   status: number
@@ -161,25 +185,12 @@ export interface ConfirmAnswer {
 
 /** One POST /pay/{token}/{call} with the page-session secret. Throws on a connection error (the server died under it). */
 async function postPage(baseUrl: string, token: string, session: string, call: 'confirm' | 'challenge', payload: unknown): Promise<ConfirmAnswer> {
-  const r = await fetch(`${baseUrl}/pay/${token}/${call}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-paylink-session': session },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(30_000),
-  })
-  const text = await r.text()
-  let body: any
-  try {
-    body = JSON.parse(text)
-  } catch {
-    body = undefined
-  }
-  return { status: r.status, ...(body?.error?.code ? { code: body.error.code as string } : {}), ...(body?.data ? { data: body.data } : {}) }
+  const { status, body } = await pagePost(`${baseUrl}/pay/${token}`, call, session, payload, { signal: AbortSignal.timeout(30_000) })
+  return { status, ...(body?.error?.code ? { code: body.error.code as string } : {}), ...(body?.data ? { data: body.data } : {}) }
 }
 
 /** One POST /pay/{token}/confirm with a new card. */
-export const confirmOnce = (baseUrl: string, token: string, session: string, card: string) =>
-  postPage(baseUrl, token, session, 'confirm', { card: { number: card, exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: card.startsWith('37') ? '1234' : '123' } })
+export const confirmOnce = (baseUrl: string, token: string, session: string, number: string) => postPage(baseUrl, token, session, 'confirm', { card: newCard(number) })
 
 /** One POST /pay/{token}/challenge: the cardholder's 3-D Secure answer. */
 export const answerOnce = (baseUrl: string, token: string, session: string, answer: 'approve' | 'decline') => postPage(baseUrl, token, session, 'challenge', { answer })
@@ -275,6 +286,3 @@ export async function ledger(db: Db, tenantId: string, intentIds: string[]): Pro
     deliveriesSucceeded: e!.delivered,
   }
 }
-
-/** A scratch DATA_DIR for children (never used with DATABASE_URL set, but kept out of the repository). */
-export const scratchDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-chaos-'))

@@ -7,8 +7,28 @@
  * What only a browser can show (scripts running, postMessage, framing refused) is in test/browser.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiClient, getToken, startServer, type TestServer } from '../helpers/app.js'
-import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
+import {
+  CARDS,
+  EXP_YEAR,
+  FRAME,
+  NOT_LUHN,
+  TOP_LEVEL,
+  answerChallenge,
+  chargesFor,
+  confirm,
+  intentOf,
+  loadPage,
+  mint,
+  newCard,
+  openLink,
+  sessionOf,
+  setupPayer,
+  spaced,
+  startServer,
+  type OpenLink,
+  type TenantOptions,
+  type TestServer,
+} from '../helpers/index.js'
 
 let server: TestServer
 let shop: Shop
@@ -19,61 +39,18 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 const ORIGINS = ['https://shop.example', 'https://checkout.shop.example']
-const frame = { 'sec-fetch-dest': 'iframe' }
-const topLevel = { 'sec-fetch-dest': 'document' }
-const NEXT_YEAR = new Date().getUTCFullYear() + 1
 
 type Shop = Awaited<ReturnType<typeof openShop>>
 let shops = 0
 
 /** A tenant as the CLI makes it (name, framing origins, top-level use), with a token, a user and an approved sandbox account. */
-async function openShop(opts: { name?: string; origins?: string[]; allowTopLevel?: boolean } = {}) {
+async function openShop(opts: TenantOptions = {}) {
   const name = opts.name ?? `Corner Shop ${++shops}`
-  const origins = opts.origins ?? ORIGINS
-  const created = await server.services.tenants.createTenant({ name, origins, allowTopLevel: opts.allowTopLevel })
-  const api = apiClient(server, await getToken(server, { clientId: created.clientId, clientSecret: created.clientSecret }, { scope: TENANT_SCOPES.join(' ') }))
-  const user = await api.post('/v1/platform/users', { name: 'Payer' })
-  const account = await server.services.tenants.createAccount(created.tenant.id, { name: 'Sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'] })
-  const enrol = await api.post(`/v1/platform/card-processing/users/${user.body.data.id}`, { card_processing_id: account.id })
-  if (enrol.status !== 201) throw new Error(`enrolment failed: ${JSON.stringify(enrol.body)}`)
-  return { name, origins, api, userId: user.body.data.id as string }
+  return { name, ...(await setupPayer(server, { origins: ORIGINS, ...opts, name })) }
 }
 
-/** A fresh link of `payer` (the file's shop unless told), not opened yet. */
-async function mint(amount: number | string = 12.5, payer: Shop = shop, currency?: string) {
-  const minted = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount, ...(currency ? { currency } : {}) })
-  if (minted.status !== 201 && minted.status !== 200) throw new Error(`minting failed: ${JSON.stringify(minted.body)}`)
-  return { ...payer, url: minted.body.data.pay_url as string, intentId: minted.body.data.payment_intent_id as string }
-}
-
-/** GET /pay/{token} as a browser would send it. */
-const load = (url: string, headers: Record<string, string> = frame) =>
-  fetch(url, { headers }).then(async (r) => ({ status: r.status, headers: r.headers, html: await r.text() }))
-
-const sessionOf = (html: string) => /data-session="([^"]+)"/.exec(html)?.[1]
-
-/** A link opened in its frame, as the tenant's page does: the page and its session secret. */
-async function mintAndOpen(amount: number | string = 12.5, payer: Shop = shop) {
-  const minted = await mint(amount, payer)
-  const page = await fetch(minted.url, { headers: frame })
-  const html = await page.text()
-  const session = sessionOf(html)
-  return { ...minted, page, html, session }
-}
-
-const post = (url: string, session: string | undefined, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-paylink-session': session } : {}) }, body: JSON.stringify(body) }).then(async (r) => ({
-    status: r.status,
-    headers: r.headers,
-    body: (await r.json()) as any,
-  }))
-const confirm = (url: string, session: string | undefined, body: unknown) => post(`${url}/confirm`, session, body)
-const challenge = (url: string, session: string | undefined, answer: unknown) => post(`${url}/challenge`, session, { answer })
-
-const card = (number: string, extra: Record<string, unknown> = {}) => ({ card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: number.startsWith('37') ? '1234' : '123', ...extra } })
-
-const intentOf = async (payer: Shop, id: string) => (await payer.api.get(`/v1/platform/payment-intents/${id}`)).body.data
-const chargesFor = async (intentId: string) => (await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_charges WHERE idempotency_key = $1', [intentId]))[0]!.n
+/** A confirm's body with a new card (see newCard). */
+const card = (number: string, extra: Record<string, unknown> = {}) => ({ card: newCard(number, extra) })
 
 // --- reading HTML the way the page is written: double-quoted attributes, escaped text ---
 const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
@@ -99,10 +76,10 @@ function expectPayHeaders(headers: Headers, ...frameAncestors: string[]) {
 
 describe('GET /pay/{token}: the first framed load claims the link', () => {
   it('renders the payment page (200) holding a fresh page-session secret', async () => {
-    const first = await mintAndOpen()
-    const second = await mintAndOpen()
-    expect(first.page.status).toBe(200)
-    expect(first.page.headers.get('content-type')).toMatch(/^text\/html/)
+    const first = await openLink(shop)
+    const second = await openLink(shop)
+    expect(first.status).toBe(200)
+    expect(first.headers.get('content-type')).toMatch(/^text\/html/)
     expect(first.session).toMatch(/^[A-Za-z0-9_-]{43,}$/)
     expect(second.session).toMatch(/^[A-Za-z0-9_-]{43,}$/)
     expect(second.session).not.toBe(first.session)
@@ -110,9 +87,9 @@ describe('GET /pay/{token}: the first framed load claims the link', () => {
   })
 
   it('answers every later load of that URL with the "already used" page (410), with no session', async () => {
-    const { url, intentId } = await mintAndOpen()
-    for (const headers of [frame, frame, topLevel]) {
-      const again = await load(url, headers)
+    const { payUrl, intentId } = await openLink(shop)
+    for (const headers of [FRAME, FRAME, TOP_LEVEL]) {
+      const again = await loadPage(payUrl, headers)
       expect(again.status).toBe(410)
       expect(textOf(again.html)).toContain('This payment link was already used')
       expect(sessionOf(again.html)).toBeUndefined()
@@ -122,9 +99,9 @@ describe('GET /pay/{token}: the first framed load claims the link', () => {
   })
 
   it('shows "already used" once the link is paid', async () => {
-    const { url, session } = await mintAndOpen()
-    expect((await confirm(url, session, card('4242 4242 4242 4242'))).status).toBe(200)
-    const again = await load(url)
+    const { payUrl, session } = await openLink(shop)
+    expect((await confirm(payUrl, session, card(spaced(CARDS.visa)))).status).toBe(200)
+    const again = await loadPage(payUrl)
     expect(again.status).toBe(410)
     expect(textOf(again.html)).toContain('This payment link was already used')
   })
@@ -132,32 +109,32 @@ describe('GET /pay/{token}: the first framed load claims the link', () => {
 
 describe('GET /pay/{token}: a top-level navigation', () => {
   it('gets a page explaining the payment opens inside the shop, and does not claim the link', async () => {
-    const { url, intentId } = await mint()
-    const top = await load(url, topLevel)
+    const { payUrl, intentId } = await mint(shop)
+    const top = await loadPage(payUrl, TOP_LEVEL)
     expect(top.status).toBe(200)
     expect(textOf(top.html)).toContain('Open this payment from the shop')
     expect(sessionOf(top.html)).toBeUndefined()
     expect(byId(top.html, 'pay-form')).toBeUndefined()
     expectPayHeaders(top.headers, ORIGINS.join(' '))
 
-    const framed = await load(url)
+    const framed = await loadPage(payUrl)
     expect(framed.status).toBe(200)
     expect(sessionOf(framed.html)).toBeDefined()
-    const paid = await confirm(url, sessionOf(framed.html), card('4242 4242 4242 4242'))
+    const paid = await confirm(payUrl, sessionOf(framed.html), card(spaced(CARDS.visa)))
     expect(paid.body.data).toMatchObject({ payment_intent_id: intentId, status: 'succeeded' })
   })
 
   it('claims the link and renders the page when the tenant allows top-level use', async () => {
     const open = await openShop({ allowTopLevel: true })
-    const { url, intentId } = await mint(12.5, open)
-    const top = await load(url, topLevel)
+    const { payUrl, intentId } = await mint(open)
+    const top = await loadPage(payUrl, TOP_LEVEL)
     expect(top.status).toBe(200)
     const session = sessionOf(top.html)
     expect(session).toMatch(/^[A-Za-z0-9_-]{43,}$/)
     expect(byId(top.html, 'pay-form')).toBeDefined()
-    expect((await load(url, frame)).status).toBe(410)
-    expect((await load(url, topLevel)).status).toBe(410)
-    const paid = await confirm(url, session, card('4242 4242 4242 4242'))
+    expect((await loadPage(payUrl, FRAME)).status).toBe(410)
+    expect((await loadPage(payUrl, TOP_LEVEL)).status).toBe(410)
+    const paid = await confirm(payUrl, session, card(spaced(CARDS.visa)))
     expect(paid.body.data).toMatchObject({ payment_intent_id: intentId, status: 'succeeded' })
   })
 })
@@ -165,15 +142,15 @@ describe('GET /pay/{token}: a top-level navigation', () => {
 describe('GET /pay/{token}: a prefetch never claims the link', () => {
   it.each<{ how: string; headers: Record<string, string> }>([
     { how: 'Sec-Purpose: prefetch', headers: { 'sec-purpose': 'prefetch' } },
-    { how: 'Sec-Purpose: prefetch;prerender in a frame', headers: { 'sec-purpose': 'prefetch;prerender', ...frame } },
-    { how: 'Purpose: prefetch (older browsers)', headers: { purpose: 'prefetch', ...frame } },
+    { how: 'Sec-Purpose: prefetch;prerender in a frame', headers: { 'sec-purpose': 'prefetch;prerender', ...FRAME } },
+    { how: 'Purpose: prefetch (older browsers)', headers: { purpose: 'prefetch', ...FRAME } },
   ])('$how gets 204 with no body, and the framed load still works', async ({ headers }) => {
-    const { url } = await mint()
-    const pre = await load(url, headers)
+    const { payUrl } = await mint(shop)
+    const pre = await loadPage(payUrl, headers)
     expect(pre.status).toBe(204)
     expect(pre.html).toBe('')
     expectPayHeaders(pre.headers, ORIGINS.join(' '))
-    const framed = await load(url)
+    const framed = await loadPage(payUrl)
     expect(framed.status).toBe(200)
     expect(sessionOf(framed.html)).toBeDefined()
   })
@@ -181,12 +158,11 @@ describe('GET /pay/{token}: a prefetch never claims the link', () => {
 
 describe('GET /pay/{token}: an unknown token', () => {
   it('is a "not found" page (404) that reveals nothing', async () => {
-    const { url } = await mint()
-    const realToken = url.slice(url.lastIndexOf('/') + 1)
+    const { payUrl, token: realToken } = await mint(shop)
     const lookalike = realToken.slice(0, -1) + (realToken.endsWith('A') ? 'B' : 'A')
     // Made up, one character off, too short, too long, and the real one with a full stop or a zero-width space stuck to it.
     const tokens = ['x'.repeat(43), lookalike, 'abc', 'A'.repeat(99), `${realToken}.`, `${realToken}%E2%80%8B`]
-    const pages = await Promise.all(tokens.map((t) => load(`${server.baseUrl}/pay/${t}`)))
+    const pages = await Promise.all(tokens.map((t) => loadPage(`${server.baseUrl}/pay/${t}`)))
     for (const page of pages) {
       expect(page.status).toBe(404)
       expect(page.headers.get('content-type')).toMatch(/^text\/html/)
@@ -200,7 +176,7 @@ describe('GET /pay/{token}: an unknown token', () => {
       // The same page whatever was asked: nothing about any token, real or not.
       expect(page.html).toBe(pages[0]!.html)
     }
-    expect((await load(url)).status).toBe(200)
+    expect((await loadPage(payUrl)).status).toBe(200)
   })
 })
 
@@ -208,29 +184,29 @@ describe('every /pay response carries the SPEC headers, frame-ancestors from the
   const theirs = ORIGINS.join(' ')
 
   it('on the page, the "already used" page, and the top-level explanation', async () => {
-    const { url, page } = await mintAndOpen()
-    expectPayHeaders(page.headers, theirs)
-    expectPayHeaders((await load(url)).headers, theirs)
-    const other = await mint()
-    expectPayHeaders((await load(other.url, topLevel)).headers, theirs)
+    const { payUrl, headers } = await openLink(shop)
+    expectPayHeaders(headers, theirs)
+    expectPayHeaders((await loadPage(payUrl)).headers, theirs)
+    const other = await mint(shop)
+    expectPayHeaders((await loadPage(other.payUrl, TOP_LEVEL)).headers, theirs)
   })
 
   it("uses each tenant's own list", async () => {
     const solo = await openShop({ origins: ['https://solo.example:8443'] })
-    const { page } = await mintAndOpen(12.5, solo)
-    expectPayHeaders(page.headers, 'https://solo.example:8443')
+    const { headers } = await openLink(solo)
+    expectPayHeaders(headers, 'https://solo.example:8443')
   })
 
   it('on confirm and challenge answers, their errors, and the assets', async () => {
     // A JSON answer or an asset is never a framed document: the tenant's list or 'none' both keep other sites out.
-    const { url, session, html } = await mintAndOpen()
+    const { payUrl, session, html } = await openLink(shop)
     const json = [
-      await confirm(url, undefined, card('4242 4242 4242 4242')),
-      await confirm(url, session, card('4242 4242 4242 4241')),
-      await challenge(url, session, 'approve'),
-      await confirm(url, session, card('4000 0027 6000 3184')),
-      await challenge(url, session, 'approve'),
-      await confirm(url, session, card('4242 4242 4242 4242')),
+      await confirm(payUrl, undefined, card(spaced(CARDS.visa))),
+      await confirm(payUrl, session, card(spaced(NOT_LUHN))),
+      await answerChallenge(payUrl, session, 'approve'),
+      await confirm(payUrl, session, card(spaced(CARDS.challenge))),
+      await answerChallenge(payUrl, session, 'approve'),
+      await confirm(payUrl, session, card(spaced(CARDS.visa))),
     ]
     expect(json.map((r) => r.status)).toEqual([401, 422, 409, 200, 200, 409])
     for (const r of json) expectPayHeaders(r.headers, theirs, "'none'")
@@ -242,7 +218,7 @@ describe('every /pay response carries the SPEC headers, frame-ancestors from the
 
 describe('the page: no inline or third-party script, and what it shows', () => {
   it('loads its one script from /pay/assets/, served as JavaScript, and nothing from elsewhere', async () => {
-    const { html } = await mintAndOpen()
+    const { html } = await openLink(shop)
     const scripts = tags(html, 'script')
     expect(scripts).toHaveLength(1)
     expect(scripts[0]!.src).toMatch(/^\/pay\/assets\/[\w.-]+\.js$/)
@@ -263,7 +239,7 @@ describe('the page: no inline or third-party script, and what it shows', () => {
 
   it('shows the tenant name escaped, the amount, the card fields and an unchecked "Save card for future use"', async () => {
     const fancy = await openShop({ name: `Zoë's "Café" & <b>Bar</b>` })
-    const { html } = await mintAndOpen(12.5, fancy)
+    const { html } = await openLink(fancy)
     expect(html).not.toContain('<b>Bar</b>')
     expect(innerText(html, 'title-ready')).toBe(`Pay Zoë's "Café" & <b>Bar</b>`)
     expect(innerText(html, 'amount')).toBe('$12.50')
@@ -294,8 +270,8 @@ describe('the page: no inline or third-party script, and what it shows', () => {
     { acceptLanguage: 'ja-JP, de;q=0.5, fr;q=0.7', lang: 'fr', amount: '12,50 $US', pay: 'Payer 12,50 $US' },
     { acceptLanguage: 'ja-JP', lang: 'en', amount: '$12.50', pay: 'Pay $12.50' },
   ])('formats the amount for Accept-Language $acceptLanguage: $amount', async ({ acceptLanguage, lang, amount, pay }) => {
-    const { url } = await mint('12.5')
-    const page = await load(url, { ...frame, ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}) })
+    const { payUrl } = await mint(shop, { amount: '12.5' })
+    const page = await loadPage(payUrl, { ...FRAME, ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}) })
     expect(page.status).toBe(200)
     expect(/<html lang="(\w+)"/.exec(page.html)?.[1]).toBe(lang)
     expect(spaces(innerText(page.html, 'amount'))).toBe(amount)
@@ -303,8 +279,8 @@ describe('the page: no inline or third-party script, and what it shows', () => {
   })
 
   it('formats other currencies too', async () => {
-    const { url } = await mint('9', shop, 'EUR')
-    const de = await load(url, { ...frame, 'accept-language': 'de' })
+    const { payUrl } = await mint(shop, { amount: '9', currency: 'EUR' })
+    const de = await loadPage(payUrl, { ...FRAME, 'accept-language': 'de' })
     expect(spaces(innerText(de.html, 'amount'))).toBe('9,00 €')
   })
 })
@@ -313,61 +289,61 @@ describe('POST /pay/{token}/confirm needs the page-session secret', () => {
   it.each([
     { what: 'no session header', session: () => undefined },
     { what: 'a wrong secret', session: () => 'A'.repeat(43) },
-    { what: "another link's secret", session: async () => (await mintAndOpen()).session },
+    { what: "another link's secret", session: async () => (await openLink(shop)).session },
   ])('refuses $what with 401 and charges nothing', async ({ session }) => {
-    const { url, intentId, session: right } = await mintAndOpen()
-    const r = await confirm(url, await session(), card('4242 4242 4242 4242'))
+    const { payUrl, intentId, session: right } = await openLink(shop)
+    const r = await confirm(payUrl, await session(), card(spaced(CARDS.visa)))
     expect(r.status).toBe(401)
     expect(r.body.error.code).toBe('unauthorized')
-    expect(await chargesFor(intentId)).toBe(0)
+    expect(await chargesFor(server, intentId)).toBe(0)
     expect((await intentOf(shop, intentId)).status).toBe('pending')
-    expect((await confirm(url, right, card('4242 4242 4242 4242'))).body.data.status).toBe('succeeded')
+    expect((await confirm(payUrl, right, card(spaced(CARDS.visa)))).body.data.status).toBe('succeeded')
   })
 
   it('refuses a confirm on a link that was never opened in its frame', async () => {
-    const { url, intentId } = await mint()
-    await load(url, topLevel)
-    expect((await confirm(url, 'A'.repeat(43), card('4242 4242 4242 4242'))).status).toBe(401)
-    expect(await chargesFor(intentId)).toBe(0)
+    const { payUrl, intentId } = await mint(shop)
+    await loadPage(payUrl, TOP_LEVEL)
+    expect((await confirm(payUrl, 'A'.repeat(43), card(spaced(CARDS.visa)))).status).toBe(401)
+    expect(await chargesFor(server, intentId)).toBe(0)
   })
 })
 
 describe('POST /pay/{token}/confirm checks card fields first; a bad field is a 422 that consumes nothing', () => {
   const thisYear = new Date().getUTCFullYear()
   it('names each bad field, then accepts a good card on the same link', async () => {
-    const { url, session, intentId } = await mintAndOpen()
+    const { payUrl, session, intentId } = await openLink(shop)
     const bad: [unknown, string][] = [
-      [card('4242 4242 4242 4241'), 'card.number'],
+      [card(spaced(NOT_LUHN)), 'card.number'],
       [card('1234'), 'card.number'],
-      [card('4242 4242 4242 4242', { exp_year: thisYear - 1 }), 'card.exp_year'],
-      [card('4242 4242 4242 4242', { exp_month: 13 }), 'card.exp_month'],
-      [card('4242 4242 4242 4242', { cvc: '12' }), 'card.cvc'],
-      [card('4242 4242 4242 4242', { cvc: '1234' }), 'card.cvc'],
-      [card('4242 4242 4242 4242', { cvc: '12a' }), 'card.cvc'],
-      [card('3782 822463 10005', { cvc: '123' }), 'card.cvc'],
+      [card(spaced(CARDS.visa), { exp_year: thisYear - 1 }), 'card.exp_year'],
+      [card(spaced(CARDS.visa), { exp_month: 13 }), 'card.exp_month'],
+      [card(spaced(CARDS.visa), { cvc: '12' }), 'card.cvc'],
+      [card(spaced(CARDS.visa), { cvc: '1234' }), 'card.cvc'],
+      [card(spaced(CARDS.visa), { cvc: '12a' }), 'card.cvc'],
+      [card(spaced(CARDS.amex), { cvc: '123' }), 'card.cvc'],
     ]
     for (const [body, field] of bad) {
-      const r = await confirm(url, session, body)
+      const r = await confirm(payUrl, session, body)
       expect(r.status, JSON.stringify(body)).toBe(422)
       expect(r.body.error.code).toBe('validation_error')
       expect(r.body.error.details.map((d: { field: string }) => d.field)).toEqual([field])
     }
-    expect(await chargesFor(intentId)).toBe(0)
+    expect(await chargesFor(server, intentId)).toBe(0)
     expect((await intentOf(shop, intentId)).status).toBe('pending')
-    const good = await confirm(url, session, card('3782 822463 10005', { cvc: '1234' }))
+    const good = await confirm(payUrl, session, card(spaced(CARDS.amex), { cvc: '1234' }))
     expect(good.body.data).toMatchObject({ status: 'succeeded', card: { brand: 'amex', last4: '0005' } })
   })
 
   it.runIf(new Date().getUTCMonth() > 0)('refuses last month of this year as an expiry in the past', async () => {
-    const { url, session } = await mintAndOpen()
-    const r = await confirm(url, session, card('4242 4242 4242 4242', { exp_year: thisYear, exp_month: new Date().getUTCMonth() }))
+    const { payUrl, session } = await openLink(shop)
+    const r = await confirm(payUrl, session, card(spaced(CARDS.visa), { exp_year: thisYear, exp_month: new Date().getUTCMonth() }))
     expect(r.status).toBe(422)
     expect(r.body.error.details.map((d: { field: string }) => d.field)).toEqual(['card.expiry'])
   })
 
   it('refuses an amount, an unknown field and a mistyped one, naming them, then still takes the payment', async () => {
-    const { url, session, intentId } = await mintAndOpen(12.5)
-    const good = card('4242 4242 4242 4242')
+    const { payUrl, session, intentId } = await openLink(shop, { amount: 12.5 })
+    const good = card(spaced(CARDS.visa))
     for (const [body, field] of [
       [{ ...good, amount: 0.01 }, 'amount'],
       [{ ...good, card: { ...good.card, amount: 1 } }, 'card.amount'],
@@ -376,13 +352,13 @@ describe('POST /pay/{token}/confirm checks card fields first; a bad field is a 4
       [{ ...good, save_card: 'yes' }, 'save_card'],
       [{}, 'card'],
     ] as const) {
-      const r = await confirm(url, session, body)
+      const r = await confirm(payUrl, session, body)
       expect(r.status, JSON.stringify(body)).toBe(422)
       expect(r.body.error.code).toBe('validation_error')
       expect(r.body.error.details.map((d: { field: string }) => d.field)).toContain(field)
     }
-    expect(await chargesFor(intentId)).toBe(0)
-    const paid = await confirm(url, session, good)
+    expect(await chargesFor(server, intentId)).toBe(0)
+    const paid = await confirm(payUrl, session, good)
     expect(paid.status).toBe(200)
     expect((await intentOf(shop, intentId)).amount_minor).toBe(1250)
   })
@@ -390,19 +366,19 @@ describe('POST /pay/{token}/confirm checks card fields first; a bad field is a 4
 
 describe('every sandbox test card gives its SPEC outcome, and the intent says the same', () => {
   it.each([
-    { number: '4242 4242 4242 4242', brand: 'visa', status: 'succeeded', failure: null },
-    { number: '5555 5555 5555 4444', brand: 'mastercard', status: 'succeeded', failure: null },
-    { number: '3782 822463 10005', brand: 'amex', status: 'succeeded', failure: null },
-    { number: '4000 0000 0000 0002', brand: 'visa', status: 'failed', failure: 'card_declined' },
-    { number: '4000 0000 0000 9995', brand: 'visa', status: 'failed', failure: 'insufficient_funds' },
-    { number: '4000 0000 0000 0069', brand: 'visa', status: 'failed', failure: 'expired_card' },
-    { number: '4000 0000 0000 0127', brand: 'visa', status: 'failed', failure: 'incorrect_cvc' },
-    { number: '4000 0000 0000 0119', brand: 'visa', status: 'failed', failure: 'processing_error' },
+    { number: spaced(CARDS.visa), brand: 'visa', status: 'succeeded', failure: null },
+    { number: spaced(CARDS.mastercard), brand: 'mastercard', status: 'succeeded', failure: null },
+    { number: spaced(CARDS.amex), brand: 'amex', status: 'succeeded', failure: null },
+    { number: spaced(CARDS.declined), brand: 'visa', status: 'failed', failure: 'card_declined' },
+    { number: spaced(CARDS.insufficientFunds), brand: 'visa', status: 'failed', failure: 'insufficient_funds' },
+    { number: spaced(CARDS.expired), brand: 'visa', status: 'failed', failure: 'expired_card' },
+    { number: spaced(CARDS.incorrectCvc), brand: 'visa', status: 'failed', failure: 'incorrect_cvc' },
+    { number: spaced(CARDS.processingError), brand: 'visa', status: 'failed', failure: 'processing_error' },
     { number: '6011 1111 1111 1117', brand: 'discover', status: 'succeeded', failure: null },
   ])('$number: $status $failure', async ({ number, brand, status, failure }) => {
-    const { url, session, intentId } = await mintAndOpen()
+    const { payUrl, session, intentId } = await openLink(shop)
     const last4 = number.slice(-4)
-    const r = await confirm(url, session, card(number))
+    const r = await confirm(payUrl, session, card(number))
     expect(r.status).toBe(200)
     expect(r.body.data).toMatchObject({ payment_intent_id: intentId, status, failure_code: failure, card: { brand, last4 }, saved_card_id: null })
     if (failure) expect(r.body.data.failure_message).toMatch(/\w{3,}/)
@@ -412,38 +388,38 @@ describe('every sandbox test card gives its SPEC outcome, and the intent says th
       status,
       failure_code: failure,
       failure_message: r.body.data.failure_message,
-      card: { brand, last4, exp_month: 12, exp_year: new Date().getUTCFullYear() + 2 },
+      card: { brand, last4, exp_month: 12, exp_year: EXP_YEAR },
     })
-    expect(await chargesFor(intentId)).toBe(1)
+    expect(await chargesFor(server, intentId)).toBe(1)
   })
 })
 
 describe('a second confirm after the outcome is a 409', () => {
-  it.each(['4242 4242 4242 4242', '4000 0000 0000 0002'])('after paying with %s', async (number) => {
-    const { url, session, intentId } = await mintAndOpen()
-    const first = await confirm(url, session, card(number))
+  it.each([spaced(CARDS.visa), spaced(CARDS.declined)])('after paying with %s', async (number) => {
+    const { payUrl, session, intentId } = await openLink(shop)
+    const first = await confirm(payUrl, session, card(number))
     expect(first.status).toBe(200)
-    const second = await confirm(url, session, card('5555 5555 5555 4444'))
+    const second = await confirm(payUrl, session, card(spaced(CARDS.mastercard)))
     expect(second.status).toBe(409)
     expect(second.body.error.code).toBe('payment_in_progress')
     const intent = await intentOf(shop, intentId)
     expect(intent.status).toBe(first.body.data.status)
     expect(intent.card.last4).toBe(number.slice(-4))
-    expect(await chargesFor(intentId)).toBe(1)
+    expect(await chargesFor(server, intentId)).toBe(1)
   })
 })
 
 describe('3-D Secure: 4000 0027 6000 3184 asks for a challenge in the page', () => {
-  const CHALLENGE_CARD = '4000 0027 6000 3184'
+  const CHALLENGE_CARD = spaced(CARDS.challenge)
 
   it('answers requires_authentication with a challenge, and the intent stays processing', async () => {
-    const { url, session, intentId } = await mintAndOpen()
-    const r = await confirm(url, session, card(CHALLENGE_CARD))
+    const { payUrl, session, intentId } = await openLink(shop)
+    const r = await confirm(payUrl, session, card(CHALLENGE_CARD))
     expect(r.status).toBe(200)
     expect(r.body.data).toMatchObject({ payment_intent_id: intentId, status: 'requires_authentication', card: { brand: 'visa', last4: '3184' } })
     expect(r.body.data.challenge).toMatchObject({ id: expect.any(String), prompt: expect.stringMatching(/\w/) })
     expect((await intentOf(shop, intentId)).status).toBe('processing')
-    expect((await confirm(url, session, card('4242 4242 4242 4242'))).status).toBe(409)
+    expect((await confirm(payUrl, session, card(spaced(CARDS.visa)))).status).toBe(409)
     expect((await intentOf(shop, intentId)).status).toBe('processing')
   })
 
@@ -451,38 +427,38 @@ describe('3-D Secure: 4000 0027 6000 3184 asks for a challenge in the page', () 
     { answer: 'approve', status: 'succeeded', failure: null },
     { answer: 'decline', status: 'failed', failure: 'authentication_failed' },
   ])('"$answer" ends the payment $status $failure', async ({ answer, status, failure }) => {
-    const { url, session, intentId } = await mintAndOpen()
-    expect((await confirm(url, session, card(CHALLENGE_CARD))).body.data.status).toBe('requires_authentication')
-    const r = await challenge(url, session, answer)
+    const { payUrl, session, intentId } = await openLink(shop)
+    expect((await confirm(payUrl, session, card(CHALLENGE_CARD))).body.data.status).toBe('requires_authentication')
+    const r = await answerChallenge(payUrl, session, answer)
     expect(r.status).toBe(200)
     expect(r.body.data).toMatchObject({ payment_intent_id: intentId, status, failure_code: failure, card: { brand: 'visa', last4: '3184' } })
     expect(await intentOf(shop, intentId)).toMatchObject({ status, failure_code: failure, failure_message: r.body.data.failure_message, card: { last4: '3184' } })
-    expect((await challenge(url, session, answer)).status).toBe(409)
-    expect(await chargesFor(intentId)).toBe(1)
+    expect((await answerChallenge(payUrl, session, answer)).status).toBe(409)
+    expect(await chargesFor(server, intentId)).toBe(1)
   })
 
   it('takes an answer only with the page-session secret, only while a challenge waits, and only approve or decline', async () => {
-    const { url, session, intentId } = await mintAndOpen()
-    expect((await challenge(url, session, 'approve')).status).toBe(409)
-    expect((await confirm(url, session, card(CHALLENGE_CARD))).status).toBe(200)
-    expect((await challenge(url, undefined, 'approve')).status).toBe(401)
-    expect((await challenge(url, 'A'.repeat(43), 'approve')).status).toBe(401)
-    const odd = await challenge(url, session, 'maybe')
+    const { payUrl, session, intentId } = await openLink(shop)
+    expect((await answerChallenge(payUrl, session, 'approve')).status).toBe(409)
+    expect((await confirm(payUrl, session, card(CHALLENGE_CARD))).status).toBe(200)
+    expect((await answerChallenge(payUrl, undefined, 'approve')).status).toBe(401)
+    expect((await answerChallenge(payUrl, 'A'.repeat(43), 'approve')).status).toBe(401)
+    const odd = await answerChallenge(payUrl, session, 'maybe')
     expect(odd.status).toBe(422)
     expect(odd.body.error.details.map((d: { field: string }) => d.field)).toContain('answer')
     expect((await intentOf(shop, intentId)).status).toBe('processing')
-    expect((await challenge(url, session, 'approve')).body.data.status).toBe('succeeded')
+    expect((await answerChallenge(payUrl, session, 'approve')).body.data.status).toBe('succeeded')
   })
 })
 
 describe('of any number of concurrent confirms exactly one charges', () => {
   it('20 simultaneous confirms of one link: one 200, nineteen 409, one sandbox charge', async () => {
-    const { url, session, intentId } = await mintAndOpen()
-    const results = await Promise.all(Array.from({ length: 20 }, () => confirm(url, session, card('4242 4242 4242 4242'))))
+    const { payUrl, session, intentId } = await openLink(shop)
+    const results = await Promise.all(Array.from({ length: 20 }, () => confirm(payUrl, session, card(spaced(CARDS.visa)))))
     const statuses = results.map((r) => r.status).sort()
     expect(statuses).toEqual([200, ...Array<number>(19).fill(409)])
     for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('payment_in_progress')
-    expect(await chargesFor(intentId)).toBe(1)
+    expect(await chargesFor(server, intentId)).toBe(1)
     expect((await intentOf(shop, intentId)).status).toBe('succeeded')
   })
 })
@@ -491,40 +467,40 @@ describe('of any number of concurrent confirms exactly one charges', () => {
 // for 900 s, outlives one 601 s step).
 describe('an expired link', () => {
   let unopened: Awaited<ReturnType<typeof mint>>
-  let opened: Awaited<ReturnType<typeof mintAndOpen>>
-  let challenged: Awaited<ReturnType<typeof mintAndOpen>>
+  let opened: OpenLink
+  let challenged: OpenLink
   beforeAll(async () => {
-    unopened = await mint()
-    opened = await mintAndOpen()
-    challenged = await mintAndOpen()
-    expect((await confirm(challenged.url, challenged.session, card('4000 0027 6000 3184'))).body.data.status).toBe('requires_authentication')
+    unopened = await mint(shop)
+    opened = await openLink(shop)
+    challenged = await openLink(shop)
+    expect((await confirm(challenged.payUrl, challenged.session, card(spaced(CARDS.challenge)))).body.data.status).toBe('requires_authentication')
     server.clock.advance(601_000)
   })
 
   it('is a clear "expired" page (410), and the intent becomes failed / link_expired', async () => {
-    const page = await load(unopened.url)
+    const page = await loadPage(unopened.payUrl)
     expect(page.status).toBe(410)
     expect(textOf(page.html)).toContain('This payment link has expired')
     expect(sessionOf(page.html)).toBeUndefined()
     expect(byId(page.html, 'pay-form')).toBeUndefined()
     expectPayHeaders(page.headers, ORIGINS.join(' '))
-    expect((await load(unopened.url, topLevel)).status).toBe(410)
+    expect((await loadPage(unopened.payUrl, TOP_LEVEL)).status).toBe(410)
     const intent = await intentOf(shop, unopened.intentId)
     expect(intent).toMatchObject({ status: 'failed', failure_code: 'link_expired' })
     expect(intent.failure_message).toMatch(/\w{3,}/)
   })
 
   it('refuses a confirm from a page opened before it expired: 410 link_expired, nothing charged', async () => {
-    const late = await confirm(opened.url, opened.session, card('4242 4242 4242 4242'))
+    const late = await confirm(opened.payUrl, opened.session, card(spaced(CARDS.visa)))
     expect(late.status).toBe(410)
     expect(late.body.error.code).toBe('link_expired')
-    expect(await chargesFor(opened.intentId)).toBe(0)
+    expect(await chargesFor(server, opened.intentId)).toBe(0)
     expect(await intentOf(shop, opened.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired' })
-    expect((await load(opened.url)).status).toBe(410)
+    expect((await loadPage(opened.payUrl)).status).toBe(410)
   })
 
   it('fails a 3-D Secure challenge not answered in time as authentication_failed, even when approved late', async () => {
-    const tooLate = await challenge(challenged.url, challenged.session, 'approve')
+    const tooLate = await answerChallenge(challenged.payUrl, challenged.session, 'approve')
     expect(tooLate.body.data).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
     expect(await intentOf(shop, challenged.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
     const [charge] = await server.db.query<{ status: string }>('SELECT status FROM sandbox_charges WHERE idempotency_key = $1', [challenged.intentId])

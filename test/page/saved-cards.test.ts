@@ -7,7 +7,24 @@
  * issue 3 item 5.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, startServer, type TestServer } from '../helpers/app.js'
+import {
+  CARDS,
+  EXP_YEAR,
+  NOT_LUHN,
+  TEST_CARD_NUMBERS,
+  addPayer,
+  answerChallenge,
+  chargesFor,
+  confirm as confirmPage,
+  intentOf,
+  newCard,
+  openLink,
+  setupPayer,
+  spaced,
+  startServer,
+  type Payer,
+  type TestServer,
+} from '../helpers/index.js'
 
 let server: TestServer
 /** The file's tenant; each test pays as a new user of it, so saved cards never mix. */
@@ -20,68 +37,36 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const frame = { 'sec-fetch-dest': 'iframe' }
-const EXP_YEAR = new Date().getUTCFullYear() + 3
 const YY = String(EXP_YEAR).slice(-2)
 
-type Payer = Awaited<ReturnType<typeof setupPayer>>
-
 /** A new user of the tenant (the file's shop unless told), enrolled in its sandbox account. */
-async function newPayer(payer: Payer = shop): Promise<Payer> {
-  const user = await payer.api.post('/v1/platform/users', { name: 'Second Payer' })
-  const enrol = await payer.api.post(`/v1/platform/card-processing/users/${user.body.data.id}`, { card_processing_id: payer.accountId })
-  if (enrol.status !== 201) throw new Error(`enrolment failed: ${JSON.stringify(enrol.body)}`)
-  return { ...payer, userId: user.body.data.id }
-}
-
-/** A link of `payer`, opened in its frame: the page, its session secret, and what it takes to pay. */
-async function openLink(payer: Payer, extra: Record<string, unknown> = {}) {
-  const minted = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount: '12.50', ...extra })
-  if (minted.status !== 201 && minted.status !== 200) throw new Error(`minting failed: ${JSON.stringify(minted.body)}`)
-  const url = minted.body.data.pay_url as string
-  const html = await (await fetch(url, { headers: frame })).text()
-  const session = /data-session="([^"]+)"/.exec(html)?.[1]
-  if (!session) throw new Error(`no page session in ${html.slice(0, 200)}`)
-  return { url, token: url.slice(url.lastIndexOf('/') + 1), html, session, intentId: minted.body.data.payment_intent_id as string }
-}
+const newPayer = (payer: Payer = shop) => addPayer(payer, { name: 'Second Payer' })
 
 /** Every confirm answer's raw text, for the search at the end. */
 const answers: string[] = []
-const confirm = (link: { url: string; session: string }, body: unknown) =>
-  fetch(`${link.url}/confirm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: JSON.stringify(body) }).then(async (r) => {
-    const text = await r.text()
-    answers.push(text)
-    return { status: r.status, body: JSON.parse(text) as any }
-  })
-const answerChallenge = (link: { url: string; session: string }, answer: 'approve' | 'decline') =>
-  fetch(`${link.url}/challenge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: JSON.stringify({ answer }) }).then(
-    async (r) => ({ status: r.status, body: (await r.json()) as any }),
-  )
+const confirm = async (link: { payUrl: string; session: string }, body: unknown) => {
+  const r = await confirmPage(link.payUrl, link.session, body)
+  answers.push(r.text)
+  return r
+}
+const answer = (link: { payUrl: string; session: string }, what: 'approve' | 'decline') => answerChallenge(link.payUrl, link.session, what)
 
-const newCard = (number: string, cvc = number.replace(/\D/g, '').startsWith('37') ? '7373' : '737', extra: Record<string, unknown> = {}) => ({
-  number,
-  exp_month: 12,
-  exp_year: EXP_YEAR,
-  cvc,
-  name: 'Ada Lovelace',
-  ...extra,
-})
+/** A new card in Ada Lovelace's name, with a CVC distinctive enough to search for. */
+const adaCard = (number: string, cvc = number.replace(/\D/g, '').startsWith('37') ? '7373' : '737', extra: Record<string, unknown> = {}) => newCard(number, { cvc, name: 'Ada Lovelace', ...extra })
 
 const cardsOf = async (payer: Payer) => {
   const r = await payer.api.get(`/v1/platform/users/${payer.userId}/cards`)
   expect(r.status).toBe(200)
   return r.body.data as Array<Record<string, unknown>>
 }
-const intentOf = async (payer: Payer, id: string) => (await payer.api.get(`/v1/platform/payment-intents/${id}`)).body.data
 /** The saved cards the page offers: [card id, the words shown]. */
 const offered = (html: string) =>
   [...html.matchAll(/<input type="radio" name="source" value="(card_[^"]+)"[^>]*>\s*<span>([^<]*)<\/span>/g)].map((m) => [m[1], m[2]!.replace(/&#39;/g, "'").replace(/&amp;/g, '&')])
-const charges = async (intentId: string) => (await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_charges WHERE idempotency_key = $1', [intentId]))[0]!.n
 
 /** Pays a new link of `payer` with 4242 4242 4242 4242 and save_card, and returns the saved card's id. */
 async function saveVisa(payer: Payer) {
   const link = await openLink(payer)
-  const paid = await confirm(link, { card: newCard('4242 4242 4242 4242'), save_card: true })
+  const paid = await confirm(link, { card: adaCard(spaced(CARDS.visa)), save_card: true })
   expect(paid.body.data).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
   return paid.body.data.saved_card_id as string
 }
@@ -90,7 +75,7 @@ describe('a card is saved when save_card is set and the payment succeeds', () =>
   it('answers with saved_card_id, and the user\'s cards list it with brand, last four and expiry', async () => {
     const payer = await newPayer()
     const link = await openLink(payer)
-    const paid = await confirm(link, { card: newCard('5555 5555 5555 4444'), save_card: true })
+    const paid = await confirm(link, { card: adaCard(spaced(CARDS.mastercard)), save_card: true })
     expect(paid.status).toBe(200)
     const cardId = paid.body.data.saved_card_id
     expect(cardId).toMatch(/^card_/)
@@ -112,16 +97,16 @@ describe('a card is saved when save_card is set and the payment succeeds', () =>
 
   it('saves nothing when the box is left unchecked', async () => {
     const payer = await newPayer()
-    const absent = await confirm(await openLink(payer), { card: newCard('4242 4242 4242 4242') })
-    const unchecked = await confirm(await openLink(payer), { card: newCard('4242 4242 4242 4242'), save_card: false })
+    const absent = await confirm(await openLink(payer), { card: adaCard(spaced(CARDS.visa)) })
+    const unchecked = await confirm(await openLink(payer), { card: adaCard(spaced(CARDS.visa)), save_card: false })
     for (const r of [absent, unchecked]) expect(r.body.data).toMatchObject({ status: 'succeeded', saved_card_id: null })
     expect(await cardsOf(payer)).toEqual([])
   })
 
   it('saves nothing when the payment fails', async () => {
     const payer = await newPayer()
-    for (const number of ['4000 0000 0000 0002', '4000 0000 0000 9995']) {
-      const r = await confirm(await openLink(payer), { card: newCard(number), save_card: true })
+    for (const number of [spaced(CARDS.declined), spaced(CARDS.insufficientFunds)]) {
+      const r = await confirm(await openLink(payer), { card: adaCard(number), save_card: true })
       expect(r.body.data).toMatchObject({ status: 'failed', saved_card_id: null })
     }
     expect(await cardsOf(payer)).toEqual([])
@@ -130,9 +115,9 @@ describe('a card is saved when save_card is set and the payment succeeds', () =>
   it('saves the same card twice as one card, and a different card as another', async () => {
     const payer = await newPayer()
     const first = await saveVisa(payer)
-    const again = await confirm(await openLink(payer), { card: newCard('4242424242424242', '373', { name: 'A. Lovelace' }), save_card: true })
+    const again = await confirm(await openLink(payer), { card: adaCard(CARDS.visa, '373', { name: 'A. Lovelace' }), save_card: true })
     expect(again.body.data.saved_card_id).toBe(first)
-    const other = await confirm(await openLink(payer), { card: newCard('3782 822463 10005'), save_card: true })
+    const other = await confirm(await openLink(payer), { card: adaCard(spaced(CARDS.amex)), save_card: true })
     expect(other.body.data.saved_card_id).toMatch(/^card_/)
     expect(other.body.data.saved_card_id).not.toBe(first)
     const cards = await cardsOf(payer)
@@ -147,13 +132,13 @@ describe('a card is saved when save_card is set and the payment succeeds', () =>
   it('saves a 3-D Secure card once the challenge is approved, and not when it is declined', async () => {
     const payer = await newPayer()
     const declined = await openLink(payer)
-    expect((await confirm(declined, { card: newCard('4000 0027 6000 3184'), save_card: true })).body.data.status).toBe('requires_authentication')
-    expect((await answerChallenge(declined, 'decline')).body.data).toMatchObject({ status: 'failed', failure_code: 'authentication_failed', saved_card_id: null })
+    expect((await confirm(declined, { card: adaCard(spaced(CARDS.challenge)), save_card: true })).body.data.status).toBe('requires_authentication')
+    expect((await answer(declined, 'decline')).body.data).toMatchObject({ status: 'failed', failure_code: 'authentication_failed', saved_card_id: null })
     expect(await cardsOf(payer)).toEqual([])
 
     const approved = await openLink(payer)
-    expect((await confirm(approved, { card: newCard('4000 0027 6000 3184'), save_card: true })).body.data.status).toBe('requires_authentication')
-    const done = await answerChallenge(approved, 'approve')
+    expect((await confirm(approved, { card: adaCard(spaced(CARDS.challenge)), save_card: true })).body.data.status).toBe('requires_authentication')
+    const done = await answer(approved, 'approve')
     expect(done.body.data).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
     expect((await cardsOf(payer)).map((c) => [c.id, c.last4])).toEqual([[done.body.data.saved_card_id, '3184']])
   })
@@ -173,7 +158,7 @@ describe('a later link for the same user and account offers the saved card and p
       saved_card_id: cardId,
       card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: EXP_YEAR },
     })
-    expect(await charges(link.intentId)).toBe(1)
+    expect(await chargesFor(server, link.intentId)).toBe(1)
   })
 
   it('neither shows nor takes the card on a link of another user, or of another account of the same user', async () => {
@@ -188,8 +173,8 @@ describe('a later link for the same user and account offers the saved card and p
       const r = await confirm(link, { saved_card_id: cardId })
       expect(r.status).toBe(422)
       expect(r.body.error.details.map((d: { field: string }) => d.field)).toEqual(['saved_card_id'])
-      expect(await charges(link.intentId)).toBe(0)
-      expect((await confirm(link, { card: newCard('4242 4242 4242 4242') })).body.data.status).toBe('succeeded')
+      expect(await chargesFor(server, link.intentId)).toBe(0)
+      expect((await confirm(link, { card: adaCard(spaced(CARDS.visa)) })).body.data.status).toBe('succeeded')
     }
   })
 
@@ -197,9 +182,9 @@ describe('a later link for the same user and account offers the saved card and p
     const payer = await newPayer()
     const cardId = await saveVisa(payer)
     const link = await openLink(payer)
-    expect((await confirm(link, { saved_card_id: cardId, card: newCard('4242 4242 4242 4242') })).status).toBe(422)
+    expect((await confirm(link, { saved_card_id: cardId, card: adaCard(spaced(CARDS.visa)) })).status).toBe(422)
     expect((await confirm(link, { saved_card_id: cardId, save_card: true })).status).toBe(422)
-    expect(await charges(link.intentId)).toBe(0)
+    expect(await chargesFor(server, link.intentId)).toBe(0)
     expect((await confirm(link, { saved_card_id: cardId })).body.data.status).toBe('succeeded')
   })
 })
@@ -223,10 +208,10 @@ describe('a deleted card is neither shown nor chargeable', () => {
       const r = await confirm(link, { saved_card_id: cardId })
       expect(r.status).toBe(422)
       expect(r.body.error.details.map((d: { field: string }) => d.field)).toEqual(['saved_card_id'])
-      expect(await charges(link.intentId)).toBe(0)
+      expect(await chargesFor(server, link.intentId)).toBe(0)
       expect((await intentOf(payer, link.intentId)).status).toBe('pending')
     }
-    expect((await confirm(openedBefore, { card: newCard('5555 5555 5555 4444') })).body.data.status).toBe('succeeded')
+    expect((await confirm(openedBefore, { card: adaCard(spaced(CARDS.mastercard)) })).body.data.status).toBe('succeeded')
     expect((await payer.api.delete(`/v1/platform/users/${payer.userId}/cards/${cardId}`)).status).toBe(404)
   })
 
@@ -265,17 +250,7 @@ describe('no card number, CVC, link token or session secret is kept anywhere', (
   // Distinctive CVCs, searched as whole numbers (not inside ids, timestamps or decimals).
   const CVC3 = '737'
   const CVC4 = '7373'
-  const TEST_CARDS = [
-    '4242 4242 4242 4242',
-    '5555 5555 5555 4444',
-    '3782 822463 10005',
-    '4000 0000 0000 0002',
-    '4000 0000 0000 9995',
-    '4000 0000 0000 0069',
-    '4000 0000 0000 0127',
-    '4000 0000 0000 0119',
-    '4000 0027 6000 3184',
-  ]
+  const TEST_CARDS = TEST_CARD_NUMBERS.map(spaced)
 
   it('pays with every test card (some saved, one by 3-D Secure), then finds none in any table row or log line', async () => {
     const payer = await newPayer()
@@ -286,18 +261,18 @@ describe('no card number, CVC, link token or session secret is kept anywhere', (
       secrets.push(link.token, link.session)
       // Half typed with spaces as the page shows them, half as bare digits.
       const number = i % 2 ? typed.replace(/ /g, '') : typed
-      const r = await confirm(link, { card: newCard(number, typed.startsWith('37') ? CVC4 : CVC3), save_card: i % 3 !== 1 })
+      const r = await confirm(link, { card: adaCard(number, typed.startsWith('37') ? CVC4 : CVC3), save_card: i % 3 !== 1 })
       expect(r.status).toBe(200)
-      if (r.body.data.status === 'requires_authentication') expect((await answerChallenge(link, 'approve')).body.data.status).toBe('succeeded')
+      if (r.body.data.status === 'requires_authentication') expect((await answer(link, 'approve')).body.data.status).toBe('succeeded')
       if (typed.startsWith('4242')) saved = r.body.data.saved_card_id
     }
     // Refused confirms carry card data too: a bad number, a bad CVC, an unknown field next to a good card.
     const refused = await openLink(payer)
     secrets.push(refused.token, refused.session)
-    expect((await confirm(refused, { card: newCard('4242 4242 4242 4241', CVC3) })).status).toBe(422)
-    expect((await confirm(refused, { card: newCard('3782 822463 10005', CVC3) })).status).toBe(422)
-    expect((await confirm(refused, { card: newCard('5555 5555 5555 4444', CVC3), amount: 1 })).status).toBe(422)
-    expect((await confirm(refused, { card: { ...newCard('5555 5555 5555 4444', CVC3), exp_month: '12' } })).status).toBe(422)
+    expect((await confirm(refused, { card: adaCard(spaced(NOT_LUHN), CVC3) })).status).toBe(422)
+    expect((await confirm(refused, { card: adaCard(spaced(CARDS.amex), CVC3) })).status).toBe(422)
+    expect((await confirm(refused, { card: adaCard(spaced(CARDS.mastercard), CVC3), amount: 1 })).status).toBe(422)
+    expect((await confirm(refused, { card: { ...adaCard(spaced(CARDS.mastercard), CVC3), exp_month: '12' } })).status).toBe(422)
     expect(saved).toMatch(/^card_/)
     expect((await confirm(refused, { saved_card_id: saved })).body.data.status).toBe('succeeded')
 
@@ -315,7 +290,7 @@ describe('no card number, CVC, link token or session secret is kept anywhere', (
     const asNumber = (n: string) => new RegExp(n.replace(/ /g, '').split('').join('[\\s-]*'))
     const asWhole = (cvc: string) => new RegExp(`(?<![\\w.])${cvc}(?!\\w)`)
     const forbidden: Array<[string, (line: string) => boolean]> = [
-      ...[...TEST_CARDS, '4242 4242 4242 4241'].map((n): [string, (line: string) => boolean] => [n, (line) => asNumber(n).test(line)]),
+      ...[...TEST_CARDS, spaced(NOT_LUHN)].map((n): [string, (line: string) => boolean] => [n, (line) => asNumber(n).test(line)]),
       ...[CVC3, CVC4].map((c): [string, (line: string) => boolean] => [`CVC ${c}`, (line) => asWhole(c).test(line)]),
       ...secrets.map((s): [string, (line: string) => boolean] => [`link token or session ${s.slice(0, 6)}…`, (line) => line.includes(s)]),
     ]

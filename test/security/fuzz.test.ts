@@ -16,10 +16,10 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getToken, setupPayer, startServer, type TestServer } from '../helpers/app.js'
+import { CARDS, getToken, mint, newCard, openLink, pagePost, setupPayer, startServer, type Payer, type TestServer } from '../helpers/index.js'
 import { ALL_SCOPES } from '../../src/domain/oauth/scopes.js'
 import { TEST_CARD_NUMBERS } from '../../src/processors/sandbox/cards.js'
-import { closeAgent, envelopeProblem, fillPath, mint, newCard, openLink, operations, payCall, raw, type Operation, type Payer, type RawAnswer, type RawRequest } from './support.js'
+import { closeAgent, envelopeProblem, fillPath, operations, raw, type Operation, type RawAnswer, type RawRequest } from './support.js'
 
 const SEED = process.env.PAYLINK_FUZZ_SEED ? Number(process.env.PAYLINK_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31)
 /** Generated requests per operation; 33 JSON operations make about 10,600. */
@@ -524,7 +524,7 @@ beforeAll(async () => {
   // Real ids of every kind: a paid link (intent, saved card, event), a webhook endpoint, spare clients.
   const endpoint = await payer.api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.shop.example/paylink' })
   const paid = await openLink(payer)
-  const r = await payCall(paid.url, 'confirm', paid.session, { card: newCard('4242424242424242', '123'), save_card: true })
+  const r = await pagePost(paid.payUrl, 'confirm', paid.session, { card: newCard(CARDS.visa), save_card: true })
   const event = await payer.api.get(`/v1/platform/events?payment_intent_id=${paid.intentId}`)
   const spares = await Promise.all([1, 2, 3].map(() => server.services.tenants.createClient(payer.tenant.tenantId, [])))
   const other = await setupPayer(server)

@@ -15,8 +15,8 @@
  * A's token on the same operations works (the ids are real) and A's objects are unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiClient, getToken, setupPayer, startServer, type TestServer } from '../helpers/app.js'
-import { chargesFor, envelopeProblem, fillPath, newCard, openLink, operations, payCall, type OpenLink, type Operation, type Payer } from './support.js'
+import { CARDS, apiClient, chargesFor, getToken, newCard, openLink, pagePost, setupPayer, spaced, startServer, type OpenLink, type Payer, type TestServer } from '../helpers/index.js'
+import { envelopeProblem, fillPath, operations, type Operation } from './support.js'
 
 let server: TestServer
 let ops: Operation[]
@@ -47,7 +47,7 @@ async function makeWorld(): Promise<World> {
   const endpoint = await payer.api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.shop.example/paylink', description: 'isolation fixture' })
   expect(endpoint.status).toBe(201)
   const paid = await openLink(payer)
-  const r = await payCall(paid.url, 'confirm', paid.session, { card: newCard('4242 4242 4242 4242', '737'), save_card: true })
+  const r = await pagePost(paid.payUrl, 'confirm', paid.session, { card: newCard(spaced(CARDS.visa), { cvc: '737' }), save_card: true })
   expect(r.body.data).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
   const events = await payer.api.get(`/v1/platform/events?payment_intent_id=${paid.intentId}`)
   expect(events.body.data).toHaveLength(1)
@@ -87,7 +87,7 @@ function bodyFor(op: Operation, who: World): unknown {
     case 'adminCreateCardProcessingAccount':
       return { name: 'Isolation', processor: 'sandbox', currencies: ['USD'] }
     case 'confirmPayment':
-      return { card: newCard('4242 4242 4242 4242', '737') }
+      return { card: newCard(spaced(CARDS.visa), { cvc: '737' }) }
     case 'answerChallenge':
       return { answer: 'approve' }
     default: {
@@ -223,7 +223,7 @@ describe("another tenant's ids in queries and bodies", () => {
 
   it("never offers a saved card of another tenant's user on a page, nor charges it", async () => {
     const link = await openLink(B.payer)
-    const res = await payCall(link.url, 'confirm', link.session, { saved_card_id: A.ids.card_id })
+    const res = await pagePost(link.payUrl, 'confirm', link.session, { saved_card_id: A.ids.card_id })
     figures.otherIdRequests++
     expect(res.status).toBe(422)
     expect(await chargesFor(server, link.intentId)).toBe(0)

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose'
-import { apiClient, createTenant, getToken, setupPayer, startServer, type TestServer } from '../helpers/app.js'
+import { apiClient, createTenant, getToken, setupPayer, startServer, type TestServer } from '../helpers/index.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 let server: TestServer
@@ -236,7 +236,7 @@ describe('tokens that were real', () => {
       expect(await refusedEverywhere('an expired token', async (route) => (route.admin ? admin : tenantToken))).toEqual([])
       expect(await state()).toEqual(before)
     } finally {
-      server.clock.offsetMs = 0
+      server.clock.reset()
     }
   })
 

@@ -9,8 +9,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, startServer, type TestServer } from '../helpers/app.js'
-import { chargesFor, closeAgent, envelopeProblem, frame, mint, newCard, newIp, openLink, payCall, raw, sessionOf, type Payer } from './support.js'
+import { CARDS, FRAME, NOT_LUHN, TOP_LEVEL, chargesFor, intentOf, mint, newCard, openLink, pagePost, sessionOf, setupPayer, spaced, startServer, tokenOf, type Payer, type TestServer } from '../helpers/index.js'
+import { closeAgent, envelopeProblem, newIp, raw } from './support.js'
 
 const ORIGINS = ['https://shop.example']
 let server: TestServer
@@ -38,10 +38,8 @@ afterAll(async () => {
   await server.close()
 })
 
-const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1)
 const randomToken = () => randomBytes(32).toString('base64url')
 const pathOf = (url: string) => new URL(url).pathname
-const intentOf = async (p: Payer, id: string) => (await p.api.get(`/v1/platform/payment-intents/${id}`)).body.data
 
 // ---------------------------------------------------------------------------------------
 // The SPEC's headers
@@ -87,7 +85,7 @@ describe('every /pay answer carries the SPEC headers', () => {
     const json = { 'content-type': 'application/json' }
 
     const fresh = await mint(payer)
-    const ready = await check(server, 'a framed first load', { method: 'GET', path: pathOf(fresh.url), headers: frame }, [tenant], found)
+    const ready = await check(server, 'a framed first load', { method: 'GET', path: pathOf(fresh.payUrl), headers: FRAME }, [tenant], found)
     expect(ready.status).toBe(200)
     const session = sessionOf(ready.text)!
     expect(session).toBeDefined()
@@ -101,22 +99,22 @@ describe('every /pay answer carries the SPEC headers', () => {
     expect(ready.text).not.toMatch(/\son[a-z]+\s*=/i)
     expect(ready.text).not.toMatch(/(src|href)="(https?:)?\/\//i)
 
-    await check(server, 'the same link again (used)', { method: 'GET', path: pathOf(fresh.url), headers: frame }, any, found)
+    await check(server, 'the same link again (used)', { method: 'GET', path: pathOf(fresh.payUrl), headers: FRAME }, any, found)
     const top = await mint(payer)
-    await check(server, 'a top-level navigation', { method: 'GET', path: pathOf(top.url), headers: { 'sec-fetch-dest': 'document' } }, any, found)
-    await check(server, 'a script-initiated fetch', { method: 'GET', path: pathOf(top.url), headers: { 'sec-fetch-dest': 'empty' } }, any, found)
-    await check(server, 'a prefetch', { method: 'GET', path: pathOf(top.url), headers: { 'sec-purpose': 'prefetch' } }, any, found)
-    await check(server, 'a HEAD', { method: 'HEAD', path: pathOf(top.url) }, any, found)
-    await check(server, 'an unknown token', { method: 'GET', path: `/pay/${randomToken()}`, headers: frame }, any, found)
-    await check(server, 'a malformed token', { method: 'GET', path: '/pay/abc', headers: frame }, any, found)
+    await check(server, 'a top-level navigation', { method: 'GET', path: pathOf(top.payUrl), headers: TOP_LEVEL }, any, found)
+    await check(server, 'a script-initiated fetch', { method: 'GET', path: pathOf(top.payUrl), headers: { 'sec-fetch-dest': 'empty' } }, any, found)
+    await check(server, 'a prefetch', { method: 'GET', path: pathOf(top.payUrl), headers: { 'sec-purpose': 'prefetch' } }, any, found)
+    await check(server, 'a HEAD', { method: 'HEAD', path: pathOf(top.payUrl) }, any, found)
+    await check(server, 'an unknown token', { method: 'GET', path: `/pay/${randomToken()}`, headers: FRAME }, any, found)
+    await check(server, 'a malformed token', { method: 'GET', path: '/pay/abc', headers: FRAME }, any, found)
     await check(server, 'a token over the schema limit', { method: 'GET', path: `/pay/${'a'.repeat(150)}` }, any, found)
     await check(server, 'a token over the router limit', { method: 'GET', path: `/pay/${'a'.repeat(250)}` }, any, found)
     await check(server, 'bad percent-encoding', { method: 'GET', path: '/pay/%zz' }, any, found)
-    await check(server, 'an unknown path under /pay', { method: 'GET', path: `/pay/${tokenOf(top.url)}/nothing` }, any, found)
+    await check(server, 'an unknown path under /pay', { method: 'GET', path: `/pay/${tokenOf(top.payUrl)}/nothing` }, any, found)
     await check(server, '/pay itself', { method: 'GET', path: '/pay' }, any, found)
     await check(server, '/pay/', { method: 'GET', path: '/pay/' }, any, found)
-    await check(server, 'OPTIONS', { method: 'OPTIONS', path: pathOf(top.url) }, any, found)
-    await check(server, 'a POST to the page', { method: 'POST', path: pathOf(top.url), headers: json, body: '{}' }, any, found)
+    await check(server, 'OPTIONS', { method: 'OPTIONS', path: pathOf(top.payUrl) }, any, found)
+    await check(server, 'a POST to the page', { method: 'POST', path: pathOf(top.payUrl), headers: json, body: '{}' }, any, found)
 
     // The assets: the script and the style the page names, plain and gzipped, and one that does not exist.
     for (const asset of [...ready.text.matchAll(/(?:src|href)="(\/pay\/assets\/[^"]+)"/g)].map((m) => m[1]!)) {
@@ -126,12 +124,12 @@ describe('every /pay answer carries the SPEC headers', () => {
     await check(server, 'an unknown asset', { method: 'GET', path: '/pay/assets/nope.js' }, any, found)
 
     // Confirm and challenge: every kind of refusal, then success.
-    const confirmPath = `${pathOf(fresh.url)}/confirm`
-    const challengePath = `${pathOf(fresh.url)}/challenge`
-    const card = JSON.stringify({ card: newCard('4242 4242 4242 4242', '123') })
+    const confirmPath = `${pathOf(fresh.payUrl)}/confirm`
+    const challengePath = `${pathOf(fresh.payUrl)}/challenge`
+    const card = JSON.stringify({ card: newCard(spaced(CARDS.visa)) })
     await check(server, 'confirm without a session', { method: 'POST', path: confirmPath, headers: json, body: card }, any, found)
     await check(server, 'confirm on an unknown link', { method: 'POST', path: `/pay/${randomToken()}/confirm`, headers: { ...json, 'x-paylink-session': session }, body: card }, any, found)
-    await check(server, 'confirm with a bad card', { method: 'POST', path: confirmPath, headers: { ...json, 'x-paylink-session': session }, body: JSON.stringify({ card: newCard('4242 4242 4242 4241', '123') }) }, any, found)
+    await check(server, 'confirm with a bad card', { method: 'POST', path: confirmPath, headers: { ...json, 'x-paylink-session': session }, body: JSON.stringify({ card: newCard(spaced(NOT_LUHN)) }) }, any, found)
     await check(server, 'confirm with broken JSON', { method: 'POST', path: confirmPath, headers: { ...json, 'x-paylink-session': session }, body: '{' }, any, found)
     await check(server, 'confirm as text/plain', { method: 'POST', path: confirmPath, headers: { 'content-type': 'text/plain', 'x-paylink-session': session }, body: card }, any, found)
     await check(server, 'confirm with a body over the limit', { method: 'POST', path: confirmPath, headers: { ...json, 'x-paylink-session': session }, body: JSON.stringify({ card: { name: 'x'.repeat(70_000) } }) }, any, found)
@@ -142,19 +140,19 @@ describe('every /pay answer carries the SPEC headers', () => {
 
     // 3-D Secure: the challenge, then its answer.
     const tds = await openLink(payer)
-    const asked = await check(server, 'confirm that asks for 3-D Secure', { method: 'POST', path: `${pathOf(tds.url)}/confirm`, headers: { ...json, 'x-paylink-session': tds.session }, body: JSON.stringify({ card: newCard('4000002760003184', '123') }) }, any, found)
+    const asked = await check(server, 'confirm that asks for 3-D Secure', { method: 'POST', path: `${pathOf(tds.payUrl)}/confirm`, headers: { ...json, 'x-paylink-session': tds.session }, body: JSON.stringify({ card: newCard(CARDS.challenge) }) }, any, found)
     expect(asked.json.data.status).toBe('requires_authentication')
-    await check(server, 'the answer to the challenge', { method: 'POST', path: `${pathOf(tds.url)}/challenge`, headers: { ...json, 'x-paylink-session': tds.session }, body: '{"answer":"approve"}' }, any, found)
+    await check(server, 'the answer to the challenge', { method: 'POST', path: `${pathOf(tds.payUrl)}/challenge`, headers: { ...json, 'x-paylink-session': tds.session }, body: '{"answer":"approve"}' }, any, found)
 
     // An expired link, as the page and as a confirm.
     const expiring = await openLink(payer)
     const unopened = await mint(payer)
     try {
       server.clock.advance((server.config.linkTtlSeconds + 1) * 1000)
-      await check(server, 'an expired link', { method: 'GET', path: pathOf(unopened.url), headers: frame }, any, found)
-      await check(server, 'confirm on an expired link', { method: 'POST', path: `${pathOf(expiring.url)}/confirm`, headers: { ...json, 'x-paylink-session': expiring.session }, body: card }, any, found)
+      await check(server, 'an expired link', { method: 'GET', path: pathOf(unopened.payUrl), headers: FRAME }, any, found)
+      await check(server, 'confirm on an expired link', { method: 'POST', path: `${pathOf(expiring.payUrl)}/confirm`, headers: { ...json, 'x-paylink-session': expiring.session }, body: card }, any, found)
     } finally {
-      server.clock.offsetMs = 0
+      server.clock.reset()
     }
 
     // The refusals of the production limits (429), page and confirm.
@@ -180,27 +178,27 @@ describe('guessing is rate-limited (RATE_LIMIT_MULTIPLIER 1)', () => {
     const ip = newIp()
     // Well-formed random tokens and malformed ones count alike.
     for (let i = 0; i < 20; i++) {
-      const res = await raw(strict, { method: 'GET', path: `/pay/${i % 4 ? randomToken() : `guess${i}`}`, headers: frame, ip })
+      const res = await raw(strict, { method: 'GET', path: `/pay/${i % 4 ? randomToken() : `guess${i}`}`, headers: FRAME, ip })
       figures.guesses++
       expect(res.status).toBe(404)
     }
-    const refused = await raw(strict, { method: 'GET', path: `/pay/${randomToken()}`, headers: frame, ip })
+    const refused = await raw(strict, { method: 'GET', path: `/pay/${randomToken()}`, headers: FRAME, ip })
     figures.guesses++
     expectLimited(refused)
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(60)
     // Even a real link is refused to the guessing address, and stays unclaimed for its user.
     const real = await mint(strictPayer)
-    const blocked = await raw(strict, { method: 'GET', path: pathOf(real.url), headers: frame, ip })
+    const blocked = await raw(strict, { method: 'GET', path: pathOf(real.payUrl), headers: FRAME, ip })
     expectLimited(blocked)
     expect(blocked.text).not.toContain('data-session')
-    const elsewhere = await raw(strict, { method: 'GET', path: pathOf(real.url), headers: frame, ip: newIp() })
+    const elsewhere = await raw(strict, { method: 'GET', path: pathOf(real.payUrl), headers: FRAME, ip: newIp() })
     expect(elsewhere.status).toBe(200)
     expect(sessionOf(elsewhere.text)).toBeDefined()
   })
 
   it('link tokens through confirm and challenge: 30 calls per IP per minute, then 429', async () => {
     const ip = newIp()
-    const card = JSON.stringify({ card: newCard('4242 4242 4242 4242', '123') })
+    const card = JSON.stringify({ card: newCard(spaced(CARDS.visa)) })
     for (let i = 0; i < 30; i++) {
       const challenge = i % 2 === 1
       const res = await raw(strict, {
@@ -219,22 +217,22 @@ describe('guessing is rate-limited (RATE_LIMIT_MULTIPLIER 1)', () => {
 
   it('page sessions: 20 wrong sessions per link per minute from any address, then 429 even with the right one; the link pays after the window', async () => {
     const link = await openLink(strictPayer)
-    const card = JSON.stringify({ card: newCard('4242 4242 4242 4242', '123') })
+    const card = JSON.stringify({ card: newCard(spaced(CARDS.visa)) })
     for (let i = 0; i < 20; i++) {
-      const res = await raw(strict, { method: 'POST', path: `${pathOf(link.url)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': randomToken() }, body: card, ip: newIp() })
+      const res = await raw(strict, { method: 'POST', path: `${pathOf(link.payUrl)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': randomToken() }, body: card, ip: newIp() })
       figures.guesses++
       figures.sessionAttempts++
       expect(res.status).toBe(401)
     }
-    expectLimited(await raw(strict, { method: 'POST', path: `${pathOf(link.url)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: card, ip: newIp() }))
+    expectLimited(await raw(strict, { method: 'POST', path: `${pathOf(link.payUrl)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: card, ip: newIp() }))
     expect(await chargesFor(strict, link.intentId)).toBe(0)
     try {
       strict.clock.advance(61_000)
-      const paid = await raw(strict, { method: 'POST', path: `${pathOf(link.url)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: card, ip: newIp() })
+      const paid = await raw(strict, { method: 'POST', path: `${pathOf(link.payUrl)}/confirm`, headers: { 'content-type': 'application/json', 'x-paylink-session': link.session }, body: card, ip: newIp() })
       expect(paid.status).toBe(200)
       expect(paid.json.data.status).toBe('succeeded')
     } finally {
-      strict.clock.offsetMs = 0
+      strict.clock.reset()
     }
     expect(await chargesFor(strict, link.intentId)).toBe(1)
   })
@@ -244,7 +242,7 @@ describe('the page-session secret is required', () => {
   it("refuses confirm and challenge without the link's own session (401), charges nothing, and then pays with it", async () => {
     const link = await openLink(payer)
     const other = await openLink(payer)
-    const card = { card: newCard('4242 4242 4242 4242', '123') }
+    const card = { card: newCard(spaced(CARDS.visa)) }
     const attempts: Array<[string, Record<string, string> | undefined, string?]> = [
       ['no session', undefined],
       ['an empty session', { 'x-paylink-session': '' }],
@@ -262,20 +260,20 @@ describe('the page-session secret is required', () => {
     for (const what of ['confirm', 'challenge'] as const) {
       const body = JSON.stringify(what === 'confirm' ? card : { answer: 'approve' })
       for (const [name, headers, query] of attempts) {
-        const res = await fetch(`${link.url}/${what}${query ?? ''}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+        const res = await fetch(`${link.payUrl}/${what}${query ?? ''}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
         const code = ((await res.json()) as any).error?.code
         figures.sessionAttempts++
         if (res.status !== 401 || code !== 'unauthorized') failures.push(`${what} with ${name} → ${res.status} ${code}`)
       }
     }
     // In the body it is an unknown field.
-    const inBody = await payCall(link.url, 'confirm', undefined, { ...card, session: link.session })
+    const inBody = await pagePost(link.payUrl, 'confirm', undefined, { ...card, session: link.session })
     expect(inBody.status).toBe(422)
     expect(failures).toEqual([])
     expect(await chargesFor(server, link.intentId)).toBe(0)
     expect((await intentOf(payer, link.intentId)).status).toBe('pending')
 
-    const paid = await payCall(link.url, 'confirm', link.session, card)
+    const paid = await pagePost(link.payUrl, 'confirm', link.session, card)
     expect(paid.status).toBe(200)
     expect(paid.body.data.status).toBe('succeeded')
     expect(await chargesFor(server, link.intentId)).toBe(1)
@@ -283,37 +281,37 @@ describe('the page-session secret is required', () => {
 
   it('has no session to give for a link not opened in a frame: confirm on it is refused and does not claim it', async () => {
     const link = await mint(payer)
-    await fetch(link.url, { headers: { 'sec-fetch-dest': 'document' } })
-    await fetch(link.url, { headers: { 'sec-purpose': 'prefetch' } })
-    await fetch(link.url, { method: 'HEAD' })
+    await fetch(link.payUrl, { headers: TOP_LEVEL })
+    await fetch(link.payUrl, { headers: { 'sec-purpose': 'prefetch' } })
+    await fetch(link.payUrl, { method: 'HEAD' })
     for (const session of [undefined, randomToken()]) {
-      const res = await payCall(link.url, 'confirm', session, { card: newCard('4242 4242 4242 4242', '123') })
+      const res = await pagePost(link.payUrl, 'confirm', session, { card: newCard(spaced(CARDS.visa)) })
       figures.sessionAttempts++
       expect(res.status).toBe(401)
     }
     expect(await chargesFor(server, link.intentId)).toBe(0)
     // Still the user's to open and pay.
-    const html = await (await fetch(link.url, { headers: frame })).text()
+    const html = await (await fetch(link.payUrl, { headers: FRAME })).text()
     expect(sessionOf(html)).toBeDefined()
   })
 })
 
 describe('a used or expired link can never be charged', () => {
-  const card = (number = '4242 4242 4242 4242') => ({ card: newCard(number, number.replace(/\s/g, '').startsWith('37') ? '1234' : '123') })
+  const card = (number = spaced(CARDS.visa)) => ({ card: newCard(number) })
 
   /** Every way to try to charge `link` again; each must fail, and the charge count must not move. */
-  async function tryToCharge(link: { url: string; session: string; intentId: string }, savedCardId?: string) {
+  async function tryToCharge(link: { payUrl: string; session: string; intentId: string }, savedCardId?: string) {
     const before = await chargesFor(server, link.intentId)
     const answers = [
-      await payCall(link.url, 'confirm', link.session, card()),
-      await payCall(link.url, 'confirm', link.session, card('5555 5555 5555 4444')),
-      await payCall(link.url, 'confirm', link.session, card('3782 822463 10005')),
-      ...(savedCardId ? [await payCall(link.url, 'confirm', link.session, { saved_card_id: savedCardId })] : []),
-      await payCall(link.url, 'challenge', link.session, { answer: 'approve' }),
-      await payCall(link.url, 'confirm', randomToken(), card()),
+      await pagePost(link.payUrl, 'confirm', link.session, card()),
+      await pagePost(link.payUrl, 'confirm', link.session, card(spaced(CARDS.mastercard))),
+      await pagePost(link.payUrl, 'confirm', link.session, card(spaced(CARDS.amex))),
+      ...(savedCardId ? [await pagePost(link.payUrl, 'confirm', link.session, { saved_card_id: savedCardId })] : []),
+      await pagePost(link.payUrl, 'challenge', link.session, { answer: 'approve' }),
+      await pagePost(link.payUrl, 'confirm', randomToken(), card()),
     ]
     // Reloading the page gives no new session.
-    const reload = await fetch(link.url, { headers: frame })
+    const reload = await fetch(link.payUrl, { headers: FRAME })
     expect(reload.status).toBe(410)
     expect(sessionOf(await reload.text())).toBeUndefined()
     figures.chargeAttempts += answers.length
@@ -330,7 +328,7 @@ describe('a used or expired link can never be charged', () => {
 
   it('once it has succeeded (409), with a saved card too', async () => {
     const link = await openLink(payer)
-    const paid = await payCall(link.url, 'confirm', link.session, { ...card(), save_card: true })
+    const paid = await pagePost(link.payUrl, 'confirm', link.session, { ...card(), save_card: true })
     expect(paid.body.data.status).toBe('succeeded')
     const answers = await tryToCharge(link, paid.body.data.saved_card_id)
     expect(answers[0]!.status).toBe(409)
@@ -340,7 +338,7 @@ describe('a used or expired link can never be charged', () => {
 
   it('once it has failed (409): a declined card cannot be followed by a good one', async () => {
     const link = await openLink(payer)
-    const declined = await payCall(link.url, 'confirm', link.session, card('4000 0000 0000 0002'))
+    const declined = await pagePost(link.payUrl, 'confirm', link.session, card(spaced(CARDS.declined)))
     expect(declined.body.data).toMatchObject({ status: 'failed', failure_code: 'card_declined' })
     expect((await tryToCharge(link))[0]!.status).toBe(409)
     expect((await intentOf(payer, link.intentId)).status).toBe('failed')
@@ -354,13 +352,13 @@ describe('a used or expired link can never be charged', () => {
       const answers = await tryToCharge(opened)
       expect(answers[0]!.status).toBe(410)
       expect(answers[0]!.body.error.code).toBe('link_expired')
-      const page = await fetch(unopened.url, { headers: frame })
+      const page = await fetch(unopened.payUrl, { headers: FRAME })
       expect(page.status).toBe(410)
       expect(sessionOf(await page.text())).toBeUndefined()
       figures.chargeAttempts++
-      expect((await payCall(unopened.url, 'confirm', randomToken(), card())).status).toBe(401)
+      expect((await pagePost(unopened.payUrl, 'confirm', randomToken(), card())).status).toBe(401)
     } finally {
-      server.clock.offsetMs = 0
+      server.clock.reset()
     }
     expect(await chargesFor(server, opened.intentId)).toBe(0)
     expect(await chargesFor(server, unopened.intentId)).toBe(0)
@@ -370,15 +368,15 @@ describe('a used or expired link can never be charged', () => {
 
   it('when a 3-D Secure challenge is approved only after the link expired: it fails, and the charge never succeeds', async () => {
     const link = await openLink(payer)
-    const asked = await payCall(link.url, 'confirm', link.session, card('4000 0027 6000 3184'))
+    const asked = await pagePost(link.payUrl, 'confirm', link.session, card(spaced(CARDS.challenge)))
     expect(asked.body.data.status).toBe('requires_authentication')
     try {
       server.clock.advance((server.config.linkTtlSeconds + 1) * 1000)
       figures.chargeAttempts++
-      const late = await payCall(link.url, 'challenge', link.session, { answer: 'approve' })
+      const late = await pagePost(link.payUrl, 'challenge', link.session, { answer: 'approve' })
       expect(late.body.data).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
     } finally {
-      server.clock.offsetMs = 0
+      server.clock.reset()
     }
     const rows = await server.db.query<{ status: string }>('SELECT status FROM sandbox_charges WHERE idempotency_key = $1', [link.intentId])
     expect(rows.map((r) => r.status)).toEqual(['failed'])
@@ -387,7 +385,7 @@ describe('a used or expired link can never be charged', () => {
 
   it('when 20 confirms race on one link: one charge', async () => {
     const link = await openLink(payer)
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => payCall(link.url, 'confirm', link.session, card(i % 2 ? '4242 4242 4242 4242' : '5555 5555 5555 4444'))))
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => pagePost(link.payUrl, 'confirm', link.session, card(i % 2 ? spaced(CARDS.visa) : spaced(CARDS.mastercard)))))
     figures.chargeAttempts += answers.length - 1
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1)
     expect(answers.filter((a) => a.status !== 200).every((a) => a.status === 409)).toBe(true)

@@ -1,12 +1,12 @@
 /**
- * What the security suite's files share: raw HTTP over keep-alive (any header, any body,
- * any source address in 127/8), the OpenAPI document's operations, a payer with links it can
- * open and pay, the envelope's shape, and a dump of every table.
+ * What the security suite's files share beyond test/helpers: raw HTTP over keep-alive (any
+ * header, any body, any source address in 127/8), the OpenAPI document's operations, the
+ * envelope's shape, and a dump of every table.
  */
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import { setupPayer, type TestServer } from '../helpers/app.js'
+import type { TestServer } from '../helpers/index.js'
 
 // ---------------------------------------------------------------------------------------
 // Raw HTTP
@@ -142,64 +142,6 @@ export function expectEnvelopeError(res: { status: number; json?: any; body?: an
   expect(res.status, JSON.stringify(body)).toBe(status)
   expect(envelopeProblem(res.status, body)).toBeUndefined()
   expect(body.error.code).toBe(code)
-}
-
-// ---------------------------------------------------------------------------------------
-// Paying
-
-export const EXP_YEAR = new Date().getUTCFullYear() + 3
-export const frame = { 'sec-fetch-dest': 'iframe' }
-
-export type Payer = Awaited<ReturnType<typeof setupPayer>>
-
-export interface OpenLink {
-  url: string
-  token: string
-  intentId: string
-  session: string
-}
-
-/** Mints a link of `payer` (not opened). */
-export async function mint(payer: Payer, amount: string | number = '12.50') {
-  const minted = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount })
-  if (minted.status !== 201 && minted.status !== 200) throw new Error(`minting failed: ${JSON.stringify(minted.body)}`)
-  const url = minted.body.data.pay_url as string
-  return { url, token: url.slice(url.lastIndexOf('/') + 1), intentId: minted.body.data.payment_intent_id as string }
-}
-
-export const sessionOf = (html: string) => /data-session="([^"]+)"/.exec(html)?.[1]
-
-/** Mints and opens a link in its frame: the page's session secret. */
-export async function openLink(payer: Payer, amount: string | number = '12.50'): Promise<OpenLink> {
-  const link = await mint(payer, amount)
-  const html = await (await fetch(link.url, { headers: frame })).text()
-  const session = sessionOf(html)
-  if (!session) throw new Error(`no page session in ${html.slice(0, 200)}`)
-  return { ...link, session }
-}
-
-export const newCard = (number: string, cvc: string, extra: Record<string, unknown> = {}) => ({ number, exp_month: 12, exp_year: EXP_YEAR, cvc, ...extra })
-
-/** POST /pay/{token}/{confirm|challenge} with the session header (when given). */
-export async function payCall(url: string, what: 'confirm' | 'challenge', session: string | undefined, body: unknown, extraHeaders: Record<string, string> = {}) {
-  const res = await fetch(`${url}/${what}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(session !== undefined ? { 'x-paylink-session': session } : {}), ...extraHeaders },
-    body: JSON.stringify(body),
-  })
-  const text = await res.text()
-  let parsed: any
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  return { status: res.status, headers: res.headers, text, body: parsed }
-}
-
-/** How many charges the sandbox holds for this intent (its idempotency key). */
-export async function chargesFor(server: TestServer, intentId: string): Promise<number> {
-  return (await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_charges WHERE idempotency_key = $1', [intentId]))[0]!.n
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,10 +15,9 @@
  * - every answer at all for card numbers and CVCs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getToken, setupPayer, startServer, usingPostgres, type TestServer } from '../helpers/app.js'
+import { CARDS, FRAME, NOT_LUHN, TEST_CARD_NUMBERS, TOP_LEVEL, getToken, newCard, sessionOf, setupPayer, spaced, startServer, tokenOf, usingPostgres, type Payer, type TestServer } from '../helpers/index.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
-import { TEST_CARD_NUMBERS } from '../../src/processors/sandbox/cards.js'
-import { closeAgent, everyRow, frame, newCard, raw, sessionOf, type Payer } from './support.js'
+import { closeAgent, everyRow, raw } from './support.js'
 
 const logs: string[] = []
 let server: TestServer
@@ -36,8 +35,6 @@ const CVC4 = '7373'
 /** Beyond the table: other Luhn-valid numbers succeed (Visa, Discover, JCB, Mastercard 2-series). */
 const OTHER_CARDS = ['4111 1111 1111 1111', '6011 1111 1111 1117', '3530 1113 3330 0000', '2223 0031 2200 3222']
 const TYPED = [...TEST_CARD_NUMBERS, ...OTHER_CARDS.map((n) => n.replace(/ /g, ''))]
-/** A Luhn-invalid number sent in a refused confirm. */
-const BAD_NUMBER = '4242424242424241'
 
 const figures = { payments: 0, rows: 0, tables: 0, cvcRows: 0, logLines: 0, answers: 0, errorAnswers: 0 }
 
@@ -62,18 +59,18 @@ async function openLink() {
   // With an Idempotency-Key: the stored answer holds the pay_url, and must hold it sealed.
   const headers = { authorization: `Bearer ${payer.token}`, 'content-type': 'application/json', 'idempotency-key': `leaks-${++links}-${Date.now()}` }
   const minted = await record('mint', await fetch(`${server.baseUrl}/v1/platform/card/payment-link`, { method: 'POST', headers, body: JSON.stringify({ user_id: payer.userId, amount: '12.50' }) }))
-  const url = minted.body.data.pay_url as string
-  const token = url.slice(url.lastIndexOf('/') + 1)
+  const payUrl = minted.body.data.pay_url as string
+  const token = tokenOf(payUrl)
   myIntents.add(minted.body.data.payment_intent_id)
-  const page = await record('page', await fetch(url, { headers: frame }))
+  const page = await record('page', await fetch(payUrl, { headers: FRAME }))
   const session = sessionOf(page.text)!
   secrets.linkTokens.push(token)
   secrets.sessions.push(session)
-  return { url, token, session, intentId: minted.body.data.payment_intent_id as string }
+  return { payUrl, token, session, intentId: minted.body.data.payment_intent_id as string }
 }
 
-const pay = (link: { url: string; session?: string }, what: 'confirm' | 'challenge', body: unknown, opts: { raw?: string; session?: string | null } = {}) =>
-  fetch(`${link.url}/${what}`, {
+const pay = (link: { payUrl: string; session?: string }, what: 'confirm' | 'challenge', body: unknown, opts: { raw?: string; session?: string | null } = {}) =>
+  fetch(`${link.payUrl}/${what}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(opts.session === null ? {} : { 'x-paylink-session': opts.session ?? link.session! }) },
     body: opts.raw ?? JSON.stringify(body),
@@ -118,15 +115,15 @@ describe('card data and secrets stay where they belong', () => {
     let saved: string | undefined
     for (const [i, digits] of TYPED.entries()) {
       const link = await openLink()
-      const r = await pay(link, 'confirm', { card: newCard(typedAs(digits, i), cvcFor(digits), { name: 'Ada Lovelace' }), save_card: i % 2 === 0 })
+      const r = await pay(link, 'confirm', { card: newCard(typedAs(digits, i), { cvc: cvcFor(digits), name: 'Ada Lovelace' }), save_card: i % 2 === 0 })
       expect(r.status, r.text).toBe(200)
       figures.payments++
       if (r.body.data.status === 'requires_authentication') expect((await pay(link, 'challenge', { answer: 'approve' })).body.data.status).toBe('succeeded')
-      if (digits === '4242424242424242') saved = r.body.data.saved_card_id
+      if (digits === CARDS.visa) saved = r.body.data.saved_card_id
     }
     // 3-D Secure declined.
     const declined = await openLink()
-    expect((await pay(declined, 'confirm', { card: newCard('4000 0027 6000 3184', CVC3), save_card: true })).body.data.status).toBe('requires_authentication')
+    expect((await pay(declined, 'confirm', { card: newCard(spaced(CARDS.challenge), { cvc: CVC3 }), save_card: true })).body.data.status).toBe('requires_authentication')
     expect((await pay(declined, 'challenge', { answer: 'decline' })).body.data.status).toBe('failed')
     figures.payments++
     // The saved card, in one click.
@@ -138,19 +135,19 @@ describe('card data and secrets stay where they belong', () => {
 
   it('refuses card data sent wrongly without repeating it', async () => {
     const link = await openLink()
-    const good = newCard('4242 4242 4242 4242', CVC3)
+    const good = newCard(spaced(CARDS.visa), { cvc: CVC3 })
     const refusals: Array<[string, unknown, { raw?: string; session?: string | null }?]> = [
-      ['a number failing Luhn', { card: newCard(BAD_NUMBER, CVC3) }],
-      ['an Amex with a three-digit CVC', { card: newCard('3782 822463 10005', CVC3) }],
-      ['a Visa with a four-digit CVC', { card: newCard('4242 4242 4242 4242', CVC4) }],
+      ['a number failing Luhn', { card: newCard(NOT_LUHN, { cvc: CVC3 }) }],
+      ['an Amex with a three-digit CVC', { card: newCard(spaced(CARDS.amex), { cvc: CVC3 }) }],
+      ['a Visa with a four-digit CVC', { card: newCard(spaced(CARDS.visa), { cvc: CVC4 }) }],
       ['an expired card', { card: { ...good, exp_year: 2001 } }],
       ['an unknown field beside a card', { card: good, amount: 1 }],
       ['an unknown field in the card', { card: { ...good, cvv: CVC3 } }],
       ['exp_month as a string', { card: { ...good, exp_month: '12' } }],
-      ['the number as a number', { card: { ...good, number: 4242424242424242 } }],
+      ['the number as a number', { card: { ...good, number: Number(CARDS.visa) } }],
       ['a CVC as a number', { card: { ...good, cvc: 737 } }],
       ['a card and a saved card', { card: good, saved_card_id: 'card_x' }],
-      ['broken JSON', undefined, { raw: `{"card":{"number":"4242424242424242","cvc":"${CVC3}"` }],
+      ['broken JSON', undefined, { raw: `{"card":{"number":"${CARDS.visa}","cvc":"${CVC3}"` }],
       ['no session', { card: good }, { session: null }],
       ['a wrong session', { card: good }, { session: 'x'.repeat(43) }],
       ['a body over the limit', { card: { ...good, name: 'n'.repeat(70_000) } }],
@@ -181,9 +178,9 @@ describe('card data and secrets stay where they belong', () => {
       ['a wrong client secret', { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${payer.tenant.clientId}&client_secret=${clientSecret}x` }],
       ['client credentials as JSON', { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: payer.tenant.clientId, client_secret: clientSecret }) }],
       ['a session as a cookie', { method: 'POST', path: `/pay/${link}/confirm`, headers: { 'content-type': 'application/json', cookie: `s=${session}` }, body: '{}' }],
-      ['a used link, framed', { method: 'GET', path: `/pay/${link}`, headers: frame }],
-      ['a used link, top level', { method: 'GET', path: `/pay/${link}`, headers: { 'sec-fetch-dest': 'document' } }],
-      ['a used link with a secret in the query', { method: 'GET', path: `/pay/${link}?session=${session}&token=${link}`, headers: frame }],
+      ['a used link, framed', { method: 'GET', path: `/pay/${link}`, headers: FRAME }],
+      ['a used link, top level', { method: 'GET', path: `/pay/${link}`, headers: TOP_LEVEL }],
+      ['a used link with a secret in the query', { method: 'GET', path: `/pay/${link}?session=${session}&token=${link}`, headers: FRAME }],
       ['a used link, HEAD', { method: 'HEAD', path: `/pay/${link}` }],
       ['the page session on an API route', { method: 'GET', path: '/v1/platform/users', headers: { 'x-paylink-session': session, authorization: `Bearer ${session}` } }],
     ]
@@ -220,7 +217,7 @@ describe('card data and secrets stay where they belong', () => {
     const asNumber = (n: string) => new RegExp(n.replace(/\D/g, '').split('').join('[\\s-]*'))
     const asWhole = (cvc: string) => new RegExp(`(?<![\\w.+/=-])${cvc}(?![\\w.+/=-])`)
     const forms = (s: string) => [s, Buffer.from(s).toString('base64'), Buffer.from(s).toString('hex')]
-    const cards: Array<[string, (line: string) => boolean]> = [...TYPED, BAD_NUMBER].map((n) => [`card ${n}`, (line) => asNumber(n).test(line)])
+    const cards: Array<[string, (line: string) => boolean]> = [...TYPED, NOT_LUHN].map((n) => [`card ${n}`, (line) => asNumber(n).test(line)])
     const cvcs: Array<[string, (line: string) => boolean]> = [CVC3, CVC4].map((c) => [`CVC ${c}`, (line) => asWhole(c).test(line)])
     const secret = (kind: string, values: string[], cut = (s: string) => s): Array<[string, (line: string) => boolean]> =>
       values.flatMap((v) => forms(cut(v)).map((f): [string, (line: string) => boolean] => [`${kind} ${v.slice(0, 8)}…`, (line) => line.includes(f)]))

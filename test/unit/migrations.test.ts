@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db, Queryable } from '../../src/storage/db.js'
 import { knownMigrations } from '../../src/storage/migrate.js'
-import { openTestDb } from '../helpers/app.js'
+import { openTestDb } from '../helpers/index.js'
 
 let db: Db
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import {
 import type { Db } from '../../src/storage/db.js'
 import { createStore, type Store } from '../../src/storage/store.js'
 import type { PaymentIntentId, TenantId } from '../../src/domain/shared/ids.js'
-import { openTestDb } from '../helpers/app.js'
+import { openTestDb } from '../helpers/index.js'
 
 /** The moves a payment may make, written out by hand: the table must say exactly these. */
 const ALLOWED: [IntentState, IntentState][] = [

@@ -7,30 +7,17 @@
  * works in its own tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, startServer, type TestServer } from '../helpers/app.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { DECLINED, HOUR, SECOND, SUCCEEDS, deliveriesOf, eventOf, pay, payerWithEndpoint, webhookTestFile, tenantApi } from './support.js'
+import { CARDS, HOUR, SECOND, pay, payerWithEndpoint, setupClockedPayer, startServer, type Receiver, type TestServer } from '../helpers/index.js'
+import { deliveriesOf, eventOf, webhookTestFile } from './support.js'
 
 const file = webhookTestFile()
-let server: TestServer
-beforeAll(() => {
-  server = file.server
-})
-const receivers = file.receivers
-
-async function receiver() {
-  const r = await startReceiver('/hooks', { clock: server.clock })
-  receivers.push(r)
-  return r
-}
-const tick = file.tick
+const { receiver, tenant, tick } = file
 const ofIntent = (r: Receiver, intentId: string) => r.received.filter((d) => d.json?.data?.payment_intent_id === intentId)
 
 describe('a succeeded payment sends payment_intent.succeeded once, signed per Standard Webhooks', () => {
   it('delivers one verified webhook whose body carries the intent as the API shows it', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const { intentId, answer } = await pay(server, payer, SUCCEEDS)
+    const { hooks, payer } = await tenant()
+    const { intentId, answer } = await pay(payer, CARDS.visa)
     expect(answer.status).toBe('succeeded')
     await tick()
 
@@ -60,11 +47,11 @@ describe('a succeeded payment sends payment_intent.succeeded once, signed per St
     expect(hook.id).toBe(event.id)
     expect(event.id).toMatch(/^evt_/)
     expect(hook.timestamp).toMatch(/^\d{10}$/)
-    expect(Math.abs(Number(hook.timestamp) - server.clock.now().getTime() / 1000)).toBeLessThan(5)
+    expect(Math.abs(Number(hook.timestamp) - file.server.clock.now().getTime() / 1000)).toBeLessThan(5)
     expect(hook.signature).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/)
 
     // Exactly one: later passes of the worker, hours later, send nothing more.
-    server.clock.advance(HOUR)
+    file.server.clock.advance(HOUR)
     await tick()
     await tick()
     expect(ofIntent(hooks, intentId)).toHaveLength(1)
@@ -73,12 +60,11 @@ describe('a succeeded payment sends payment_intent.succeeded once, signed per St
 
 describe('a failed payment sends payment_intent.failed once, with its failure_code', () => {
   it('delivers one verified payment_intent.failed for a declined card', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const { intentId, answer } = await pay(server, payer, DECLINED, '7.00')
+    const { hooks, payer } = await tenant()
+    const { intentId, answer } = await pay(payer, CARDS.declined, { amount: '7.00' })
     expect(answer).toMatchObject({ status: 'failed', failure_code: 'card_declined' })
     await tick()
-    server.clock.advance(HOUR)
+    file.server.clock.advance(HOUR)
     await tick()
 
     const mine = ofIntent(hooks, intentId)
@@ -98,12 +84,12 @@ describe('an event goes to every enabled endpoint of its tenant, and nowhere els
     const first = await receiver()
     const second = await receiver()
     const stranger = await receiver()
-    const payer = await payerWithEndpoint(server, first)
+    const payer = await payerWithEndpoint(file.server, first)
     const other = await payer.api.post('/v1/platform/webhook-endpoints', { url: second.url })
     second.secrets.push(other.body.data.secret)
-    await payerWithEndpoint(server, stranger)
+    await payerWithEndpoint(file.server, stranger)
 
-    const { intentId } = await pay(server, payer)
+    const { intentId } = await pay(payer)
     await tick()
     const event = await eventOf(payer.api, intentId)
     expect(first.of(event.id)).toHaveLength(1)
@@ -120,8 +106,7 @@ describe('an event goes to every enabled endpoint of its tenant, and nowhere els
 
 describe('webhook endpoints: create, list, get, update, delete', () => {
   it('shows the whsec_ secret once, on create; never in get or list', async () => {
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api } = await setupClockedPayer(file.server)
     const created = await api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.example.com/paylink', description: 'Orders' })
     expect(created.status).toBe(201)
     expect(created.body.data).toEqual({
@@ -148,15 +133,14 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
     expect(JSON.stringify(got.body) + JSON.stringify(listed.body)).not.toContain(secret.slice('whsec_'.length, 20))
 
     // Each endpoint has its own secret; the list is newest first.
-    server.clock.advance(SECOND)
+    file.server.clock.advance(SECOND)
     const another = await api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.example.com/other' })
     expect(another.body.data.secret).not.toBe(secret)
     expect((await api.get('/v1/platform/webhook-endpoints')).body.data.map((e: { id: string }) => e.id)).toEqual([another.body.data.id, created.body.data.id])
   })
 
   it('refuses a body with unknown fields or a URL that is not http(s)', async () => {
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api } = await setupClockedPayer(file.server)
     const extra = await api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.example.com/x', secret: 'whsec_mine' })
     expect(extra.status).toBe(422)
     expect(extra.body.error.code).toBe('validation_error')
@@ -169,10 +153,9 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
   })
 
   it('PATCH changes the url and the description, and nothing else', async () => {
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api } = await setupClockedPayer(file.server)
     const created = (await api.post('/v1/platform/webhook-endpoints', { url: 'https://hooks.example.com/a', description: 'A' })).body.data
-    server.clock.advance(SECOND)
+    file.server.clock.advance(SECOND)
     const moved = await api.patch(`/v1/platform/webhook-endpoints/${created.id}`, { url: 'https://hooks.example.com/b' })
     expect(moved.status).toBe(200)
     expect(moved.body.data).toMatchObject({ id: created.id, url: 'https://hooks.example.com/b', description: 'A', status: 'enabled', created_at: created.created_at })
@@ -191,13 +174,12 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
   })
 
   it('PATCH status disabled stops deliveries; enabled again resumes them', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
+    const { hooks, payer } = await tenant()
     const disabled = await payer.api.patch(`/v1/platform/webhook-endpoints/${payer.endpointId}`, { status: 'disabled' })
     expect(disabled.status).toBe(200)
     expect(disabled.body.data).toMatchObject({ status: 'disabled', disabled_reason: expect.any(String) })
 
-    const whileOff = await pay(server, payer)
+    const whileOff = await pay(payer)
     await tick()
     const missed = await eventOf(payer.api, whileOff.intentId)
     expect(hooks.received).toHaveLength(0)
@@ -205,7 +187,7 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
 
     const enabled = await payer.api.patch(`/v1/platform/webhook-endpoints/${payer.endpointId}`, { status: 'enabled' })
     expect(enabled.body.data).toMatchObject({ status: 'enabled', disabled_reason: null })
-    const afterOn = await pay(server, payer)
+    const afterOn = await pay(payer)
     await tick()
     expect(ofIntent(hooks, afterOn.intentId)).toHaveLength(1)
     expect(ofIntent(hooks, afterOn.intentId)[0]!.verified).toBe(true)
@@ -216,8 +198,7 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
   })
 
   it('DELETE removes the endpoint: gone from get and list, and sent nothing more', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
+    const { hooks, payer } = await tenant()
     const removed = await payer.api.delete(`/v1/platform/webhook-endpoints/${payer.endpointId}`)
     expect(removed.status).toBe(200)
     expect(removed.body.data.id).toBe(payer.endpointId)
@@ -226,16 +207,15 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
     expect((await payer.api.delete(`/v1/platform/webhook-endpoints/${payer.endpointId}`)).status).toBe(404)
     expect((await payer.api.patch(`/v1/platform/webhook-endpoints/${payer.endpointId}`, { status: 'enabled' })).status).toBe(404)
 
-    const { intentId } = await pay(server, payer)
+    const { intentId } = await pay(payer)
     await tick()
     expect(hooks.received).toHaveLength(0)
     expect(await deliveriesOf(payer.api, (await eventOf(payer.api, intentId)).id)).toEqual([])
   })
 
   it('a delivery queued before its endpoint was deleted is not sent', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const { intentId } = await pay(server, payer)
+    const { hooks, payer } = await tenant()
+    const { intentId } = await pay(payer)
     expect((await payer.api.delete(`/v1/platform/webhook-endpoints/${payer.endpointId}`)).status).toBe(200)
     await tick()
     expect(hooks.received).toHaveLength(0)
@@ -246,11 +226,10 @@ describe('webhook endpoints: create, list, get, update, delete', () => {
 
 describe('the event log: list, filter, get', () => {
   it('lists events newest first, filters by type and payment intent, and shows the body as delivered', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const ok = await pay(server, payer, SUCCEEDS)
-    server.clock.advance(SECOND)
-    const ko = await pay(server, payer, DECLINED)
+    const { hooks, payer } = await tenant()
+    const ok = await pay(payer, CARDS.visa)
+    file.server.clock.advance(SECOND)
+    const ko = await pay(payer, CARDS.declined)
     await tick()
 
     const all = await payer.api.get('/v1/platform/events')
@@ -277,14 +256,13 @@ describe('the event log: list, filter, get', () => {
 
 describe('every delivery attempt is recorded: status code, duration, error, time', () => {
   it('lists each attempt of a delivery in order, failures and the success', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
+    const { hooks, payer } = await tenant()
     hooks.plan(500)
-    const { intentId } = await pay(server, payer)
-    const firstAt = server.clock.now().toISOString()
+    const { intentId } = await pay(payer)
+    const firstAt = file.server.clock.now().toISOString()
     await tick()
-    server.clock.advance(7 * SECOND)
-    const secondAt = server.clock.now().toISOString()
+    file.server.clock.advance(7 * SECOND)
+    const secondAt = file.server.clock.now().toISOString()
     await tick()
 
     const event = await eventOf(payer.api, intentId)
@@ -305,24 +283,23 @@ describe('every delivery attempt is recorded: status code, duration, error, time
   it('records a connection that fails with no status code and the error', async () => {
     const down = await receiver()
     await down.close() // nothing listens on its port any more
-    const payer = await payerWithEndpoint(server, down)
-    const { intentId } = await pay(server, payer)
+    const payer = await payerWithEndpoint(file.server, down)
+    const { intentId } = await pay(payer)
     await tick()
     const [delivery] = await deliveriesOf(payer.api, (await eventOf(payer.api, intentId)).id)
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null, last_error: expect.stringMatching(/ECONNREFUSED|refused/i) })
     expect(delivery!.attempt_log).toEqual([{ attempt: 1, attempted_at: expect.any(String), status_code: null, duration_ms: expect.any(Number), error: expect.stringMatching(/ECONNREFUSED|refused/i) }])
-    expect(Date.parse(delivery!.next_attempt_at!)).toBeGreaterThan(server.clock.now().getTime())
+    expect(Date.parse(delivery!.next_attempt_at!)).toBeGreaterThan(file.server.clock.now().getTime())
   })
 })
 
 describe('redelivery sends an event again: the same webhook-id, a new delivery', () => {
   it('queues one new delivery per enabled endpoint and sends the same id and body', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const { intentId } = await pay(server, payer)
+    const { hooks, payer } = await tenant()
+    const { intentId } = await pay(payer)
     await tick()
     const event = await eventOf(payer.api, intentId)
-    server.clock.advance(HOUR)
+    file.server.clock.advance(HOUR)
 
     const again = await payer.api.post(`/v1/platform/events/${event.id}/redeliver`)
     expect(again.status).toBe(202)
@@ -346,9 +323,8 @@ describe('redelivery sends an event again: the same webhook-id, a new delivery',
   })
 
   it('answers 409 when no endpoint is enabled', async () => {
-    const hooks = await receiver()
-    const payer = await payerWithEndpoint(server, hooks)
-    const { intentId } = await pay(server, payer)
+    const { hooks, payer } = await tenant()
+    const { intentId } = await pay(payer)
     await tick()
     const event = await eventOf(payer.api, intentId)
     await payer.api.patch(`/v1/platform/webhook-endpoints/${payer.endpointId}`, { status: 'disabled' })
@@ -360,13 +336,11 @@ describe('redelivery sends an event again: the same webhook-id, a new delivery',
 
 describe("another tenant's endpoints and events are not found", () => {
   it('answers 404 not_found, and changes nothing', async () => {
-    const hooks = await receiver()
-    const owner = await payerWithEndpoint(server, hooks)
-    const { intentId } = await pay(server, owner)
+    const { hooks, payer: owner } = await tenant()
+    const { intentId } = await pay(owner)
     await tick()
     const event = await eventOf(owner.api, intentId)
-    const intruder = await setupPayer(server)
-    const api = tenantApi(server, intruder.tenant)
+    const { api } = await setupClockedPayer(file.server)
 
     const tries = [
       await api.get(`/v1/platform/webhook-endpoints/${owner.endpointId}`),
@@ -389,7 +363,7 @@ describe("another tenant's endpoints and events are not found", () => {
     expect((await owner.api.get(`/v1/platform/webhook-endpoints/${owner.endpointId}`)).body.data).toMatchObject({ url: hooks.url, status: 'enabled' })
     await tick()
     expect(hooks.of(event.id)).toHaveLength(1)
-    const next = await pay(server, owner)
+    const next = await pay(owner)
     await tick()
     expect(ofIntent(hooks, next.intentId)[0]!.verifiedBy).toEqual([owner.secret])
   })
@@ -399,8 +373,7 @@ describe('endpoint URLs to loopback, private, link-local and metadata addresses 
   let strict: TestServer
   beforeAll(async () => {
     // The same database, without ALLOW_PRIVATE_WEBHOOK_URLS: production behaviour.
-    strict = await startServer({}, { db: server.db })
-    strict.clock.now = () => server.clock.now()
+    strict = await startServer({}, { db: file.server.db, clock: file.server.clock })
   })
   afterAll(() => strict.close())
 
@@ -419,8 +392,7 @@ describe('endpoint URLs to loopback, private, link-local and metadata addresses 
   ]
 
   it('answers 422 on url for each such address, on create and on update', async () => {
-    const payer = await setupPayer(strict)
-    const api = tenantApi(strict, payer.tenant)
+    const { api } = await setupClockedPayer(strict)
     for (const url of PRIVATE) {
       const r = await api.post('/v1/platform/webhook-endpoints', { url })
       expect(r.status, url).toBe(422)
@@ -436,19 +408,17 @@ describe('endpoint URLs to loopback, private, link-local and metadata addresses 
   })
 
   it('accepts them when ALLOW_PRIVATE_WEBHOOK_URLS=true', async () => {
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api } = await setupClockedPayer(file.server)
     for (const url of PRIVATE.slice(0, 3)) expect((await api.post('/v1/platform/webhook-endpoints', { url })).status, url).toBe(201)
   })
 
   it('refuses, when delivering, a host name that resolves to a private address', async () => {
     const hooks = await receiver()
     // Saved while allowed (as "localhost"), then delivered by a worker that does not allow it.
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api, userId } = await setupClockedPayer(file.server)
     const ep = await api.post('/v1/platform/webhook-endpoints', { url: hooks.url.replace('127.0.0.1', 'localhost') })
     expect(ep.status).toBe(201)
-    const { intentId } = await pay(server, { api, userId: payer.userId })
+    const { intentId } = await pay({ api, userId })
     await strict.services.deliveryWorker.drain()
     expect(hooks.received).toHaveLength(0)
     const [delivery] = await deliveriesOf(api, (await eventOf(api, intentId)).id)
@@ -458,10 +428,9 @@ describe('endpoint URLs to loopback, private, link-local and metadata addresses 
   it('refuses, when delivering, a private address written as an IP literal', async () => {
     const hooks = await receiver()
     // Saved as http://127.0.0.1:… while allowed, then delivered by a worker that does not allow it.
-    const payer = await setupPayer(server)
-    const api = tenantApi(server, payer.tenant)
+    const { api, userId } = await setupClockedPayer(file.server)
     expect((await api.post('/v1/platform/webhook-endpoints', { url: hooks.url })).status).toBe(201)
-    const { intentId } = await pay(server, { api, userId: payer.userId })
+    const { intentId } = await pay({ api, userId })
     await strict.services.deliveryWorker.drain()
     expect(hooks.received).toHaveLength(0)
     const [delivery] = await deliveriesOf(api, (await eventOf(api, intentId)).id)

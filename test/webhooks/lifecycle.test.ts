@@ -9,10 +9,9 @@
  * A crash between the processor's charge and paylink's record is simulated: the intent is
  * claimed with SQL, as confirm claims it, and the sandbox is charged directly.
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest'
-import type { TestServer } from '../helpers/app.js'
-import type { Receiver } from './receiver.js'
-import { CHALLENGE, DECLINED, MINUTE, SUCCEEDS, confirmCard, eventOf, mint, webhookTestFile, type Payer } from './support.js'
+import { describe, expect, it, vi } from 'vitest'
+import { CARDS, EXP_YEAR, MINUTE, intentOf, mint, payLink, type EndpointPayer, type Receiver } from '../helpers/index.js'
+import { eventOf, webhookTestFile } from './support.js'
 
 /** SPEC default LINK_TTL_SECONDS. */
 const LINK_TTL = 600_000
@@ -20,55 +19,57 @@ const LINK_TTL = 600_000
 const STALE_PROCESSING = 2 * MINUTE
 
 const file = webhookTestFile()
-let server: TestServer
-beforeAll(() => {
-  server = file.server
-})
+const { tick, tenant } = file
 
-const tick = file.tick
-
-const tenant = file.tenant
-
-const intentOf = async (payer: Payer, id: string) => {
-  const r = await payer.api.get(`/v1/platform/payment-intents/${id}`)
-  expect(r.status).toBe(200)
-  return r.body.data
-}
 const hooksFor = (hooks: Receiver, intentId: string) => hooks.received.filter((h) => h.json?.data?.payment_intent_id === intentId)
 /** Moves the clock to `at` (ms since the epoch), plus `delta`. */
-const moveTo = (at: number, delta = 0) => server.clock.advance(at + delta - server.clock.now().getTime())
+const moveTo = (at: number, delta = 0) => file.server.clock.advance(at + delta - file.server.clock.now().getTime())
 
 /** The first half of confirm, then a crash: the intent is claimed (`pending â†’ processing`) and nothing more. */
-async function claimedAndAbandoned(payer: Payer, intentId: string) {
-  const rows = await server.db.query(`UPDATE payment_intents SET status = 'processing', updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending' RETURNING id`, [
+async function claimedAndAbandoned(payer: EndpointPayer, intentId: string) {
+  const rows = await file.server.db.query(`UPDATE payment_intents SET status = 'processing', updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending' RETURNING id`, [
     payer.tenant.tenantId,
     intentId,
-    server.clock.now(),
+    file.server.clock.now(),
   ])
   expect(rows).toHaveLength(1)
 }
 
 /** The processor charges the card for the intent (its idempotency key); paylink never hears the answer. */
 async function chargedAtProcessor(intentId: string, number: string) {
-  const result = await server.services.processors.get('sandbox').charge({
+  const result = await file.server.services.processors.get('sandbox').charge({
     idempotencyKey: intentId,
     amountMinor: 1250,
     currency: 'USD',
-    card: { number, expMonth: 12, expYear: server.clock.now().getUTCFullYear() + 1, cvc: '123' },
+    card: { number, expMonth: 12, expYear: EXP_YEAR, cvc: '123' },
     saveCard: false,
     accountConfig: {},
   })
   return result
 }
 
-const chargesAtProcessor = (intentId: string) => server.db.query<{ status: string; reference: string }>('SELECT status, reference FROM sandbox_charges WHERE idempotency_key = $1', [intentId])
+/** A new tenant's link whose confirm crashed after claiming it. */
+async function abandonedLink() {
+  const { hooks, payer } = await tenant()
+  const link = await mint(payer)
+  await claimedAndAbandoned(payer, link.intentId)
+  return { hooks, payer, link }
+}
+
+/** A new tenant's link whose confirm crashed after the processor charged `number` for it. */
+async function chargedAndAbandoned(number: string) {
+  const abandoned = await abandonedLink()
+  return { ...abandoned, charged: await chargedAtProcessor(abandoned.link.intentId, number) }
+}
+
+const chargesAtProcessor = (intentId: string) => file.server.db.query<{ status: string; reference: string }>('SELECT status, reference FROM sandbox_charges WHERE idempotency_key = $1', [intentId])
 
 describe('Expiry: a pending intent at expires_at becomes failed / link_expired, with its webhook', () => {
   it('is expired by the sweeper at expires_at, not a moment before, and payment_intent.failed is sent once', async () => {
     const { hooks, payer } = await tenant()
     const link = await mint(payer)
     const expiresAt = Date.parse(link.expiresAt)
-    expect(expiresAt - server.clock.now().getTime()).toBe(LINK_TTL)
+    expect(expiresAt - file.server.clock.now().getTime()).toBe(LINK_TTL)
 
     moveTo(expiresAt, -1)
     await tick()
@@ -84,7 +85,7 @@ describe('Expiry: a pending intent at expires_at becomes failed / link_expired, 
     expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.failed', data: { payment_intent_id: link.intentId, status: 'failed', failure_code: 'link_expired', card: null, amount: '12.50' } })
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired', failure_message: expect.any(String) })
 
-    server.clock.advance(MINUTE)
+    file.server.clock.advance(MINUTE)
     await tick()
     await intentOf(payer, link.intentId)
     expect(hooksFor(hooks, link.intentId)).toHaveLength(1)
@@ -119,7 +120,7 @@ describe('Expiry: a pending intent at expires_at becomes failed / link_expired, 
   it('leaves alone an intent that was paid before its link expired', async () => {
     const { hooks, payer } = await tenant()
     const link = await mint(payer)
-    await confirmCard(server, link.payUrl, SUCCEEDS)
+    await payLink(link.payUrl, CARDS.visa)
     moveTo(Date.parse(link.expiresAt), 1)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'succeeded', failure_code: null })
@@ -129,12 +130,9 @@ describe('Expiry: a pending intent at expires_at becomes failed / link_expired, 
 
 describe('Recovery: an intent left in processing is finished with the processorâ€™s outcome', () => {
   it('records a charge the processor made but paylink never recorded: succeeded, no second charge, its webhook', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    const charged = await chargedAtProcessor(link.intentId, SUCCEEDS)
+    const { hooks, payer, link, charged } = await chargedAndAbandoned(CARDS.visa)
     expect(charged.outcome).toBe('succeeded')
-    const claimedAt = server.clock.now().getTime()
+    const claimedAt = file.server.clock.now().getTime()
 
     // Not before 2 minutes: the confirm that claimed it may still be waiting for the processor.
     moveTo(claimedAt + STALE_PROCESSING, -1)
@@ -142,7 +140,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'processing' })
     expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
 
-    const sandbox = server.services.processors.get('sandbox')
+    const sandbox = file.server.services.processors.get('sandbox')
     const charge = vi.spyOn(sandbox, 'charge')
     moveTo(claimedAt + STALE_PROCESSING)
     await tick()
@@ -156,21 +154,18 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     expect(sent[0]!.json).toMatchObject({ type: 'payment_intent.succeeded', data: { status: 'succeeded', card: { brand: 'visa', last4: '4242' } } })
     const charges = await chargesAtProcessor(link.intentId)
     expect(charges).toEqual([{ status: 'succeeded', reference: charged.reference }])
-    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
+    const [row] = await file.server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
     expect(row!.processor_reference).toBe(charged.reference)
 
-    server.clock.advance(MINUTE)
+    file.server.clock.advance(MINUTE)
     await tick()
     expect(hooksFor(hooks, link.intentId)).toHaveLength(1)
     expect(await chargesAtProcessor(link.intentId)).toHaveLength(1)
   })
 
   it('records a charge the processor declined as failed with the processorâ€™s failure code', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    await chargedAtProcessor(link.intentId, DECLINED)
-    server.clock.advance(STALE_PROCESSING)
+    const { hooks, payer, link } = await chargedAndAbandoned(CARDS.declined)
+    file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'card_declined' })
     expect(hooksFor(hooks, link.intentId).map((h) => [h.json.type, h.json.data.failure_code])).toEqual([['payment_intent.failed', 'card_declined']])
@@ -178,10 +173,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('records the charge even when recovery comes after the link expired: money taken is never link_expired', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    await chargedAtProcessor(link.intentId, SUCCEEDS)
+    const { hooks, payer, link } = await chargedAndAbandoned(CARDS.visa)
     moveTo(Date.parse(link.expiresAt), 10 * MINUTE)
     expect((await intentOf(payer, link.intentId)).status).toBe('processing') // a read does not expire a payment in flight
     await tick()
@@ -190,12 +182,9 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('declines at once a challenge the processor asked for but paylink never recorded: the cardholder could never answer it', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    const asked = await chargedAtProcessor(link.intentId, CHALLENGE)
+    const { hooks, payer, link, charged: asked } = await chargedAndAbandoned(CARDS.challenge)
     expect(asked.outcome).toBe('requires_authentication')
-    server.clock.advance(STALE_PROCESSING)
+    file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
     expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
@@ -203,20 +192,18 @@ describe('Recovery: an intent left in processing is finished with the processorâ
   })
 
   it('fails as processing_error, charging nothing, when the processor never saw the intent', async () => {
-    const { hooks, payer } = await tenant()
-    const link = await mint(payer)
-    await claimedAndAbandoned(payer, link.intentId)
-    server.clock.advance(STALE_PROCESSING)
+    const { hooks, payer, link } = await abandonedLink()
+    file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error', card: null })
     // Recovery closed the key at the processor: nothing charged, and a charge request still in
     // flight with that key cannot land after the payment was failed.
     expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
-    const late = await server.services.processors.get('sandbox').charge({
+    const late = await file.server.services.processors.get('sandbox').charge({
       idempotencyKey: link.intentId,
       amountMinor: 1250,
       currency: 'USD',
-      card: { number: SUCCEEDS, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' },
+      card: { number: CARDS.visa, expMonth: 12, expYear: EXP_YEAR, cvc: '123' },
       saveCard: false,
       accountConfig: {},
     })
@@ -233,11 +220,11 @@ describe('a 3-D Secure challenge never answered fails as authentication_failed w
   it('waits for the cardholder until expires_at, then fails the payment and sends payment_intent.failed', async () => {
     const { hooks, payer } = await tenant()
     const link = await mint(payer)
-    const answer = await confirmCard(server, link.payUrl, CHALLENGE)
+    const answer = await payLink(link.payUrl, CARDS.challenge)
     expect(answer.status).toBe('requires_authentication')
     const expiresAt = Date.parse(link.expiresAt)
 
-    server.clock.advance(STALE_PROCESSING + MINUTE) // past the 2 minutes of a plain payment: a challenge may take longer
+    file.server.clock.advance(STALE_PROCESSING + MINUTE) // past the 2 minutes of a plain payment: a challenge may take longer
     await tick()
     expect((await intentOf(payer, link.intentId)).status).toBe('processing')
     moveTo(expiresAt, -1)

@@ -6,10 +6,9 @@
  * The server's clock stands still and moves only when a test advances it, so a test can
  * stand just before the earliest moment a retry may go and just after the latest.
  */
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { TestServer } from '../helpers/app.js'
-import { startReceiver } from './receiver.js'
-import { DAY, HOUR, MINUTE, SECOND, deliveriesOf, eventOf, pay, payerWithEndpoint, webhookTestFile, type Payer } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { DAY, HOUR, MINUTE, SECOND, pay, startReceiver, type EndpointPayer, type Receiver } from '../helpers/index.js'
+import { deliveriesOf, eventOf, webhookTestFile } from './support.js'
 
 /** SPEC: the delays before the 2nd … 8th attempt. */
 const SCHEDULE = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
@@ -17,31 +16,26 @@ const EARLIEST = (step: number) => step * 0.8
 const LATEST = (step: number) => step * 1.2
 
 const file = webhookTestFile()
-let server: TestServer
-beforeAll(() => {
-  server = file.server
-})
-const receivers = file.receivers
-
-const tick = file.tick
-
+const { receivers, tick } = file
 /** A tenant whose one endpoint is a fresh receiver answering `status` unless planned otherwise. */
-async function tenantAnswering(status: number) {
-  const hooks = await startReceiver('/hooks', { clock: server.clock })
-  receivers.push(hooks)
-  hooks.respond(status)
-  const payer = await payerWithEndpoint(server, hooks)
-  return { hooks, payer }
-}
+const tenantAnswering = file.tenant
 
 /** A payment whose event is sent once at once (the first attempt); returns its event id. */
-async function paidAndSentOnce(payer: Payer) {
-  const { intentId } = await pay(server, payer)
+async function paidAndSentOnce(payer: EndpointPayer) {
+  const { intentId } = await pay(payer)
   await tick()
   return (await eventOf(payer.api, intentId)).id
 }
 
-const endpointOf = async (payer: Payer) => (await payer.api.get(`/v1/platform/webhook-endpoints/${payer.endpointId}`)).body.data
+const endpointOf = async (payer: EndpointPayer) => (await payer.api.get(`/v1/platform/webhook-endpoints/${payer.endpointId}`)).body.data
+
+/** `ms` later the event has still been sent `times` in all, and the endpoint is still enabled. */
+async function expectQuietFor(ms: number, hooks: Receiver, payer: EndpointPayer, eventId: string, times: number) {
+  file.server.clock.advance(ms)
+  await tick()
+  expect(hooks.of(eventId)).toHaveLength(times)
+  expect((await endpointOf(payer)).status).toBe('enabled')
+}
 
 describe('a receiver that answers 500 and then 2xx receives the event on the schedule', () => {
   it('sends each retry no sooner than 80% and no later than 120% of 5 s, 5 min, 30 min, 2 h, 5 h, 10 h after the last attempt', async () => {
@@ -59,10 +53,10 @@ describe('a receiver that answers 500 and then 2xx receives the event on the sch
       expect(waits, `retry ${i + 1}`).toBeLessThanOrEqual(LATEST(step))
       ratios.push(waits / step)
 
-      server.clock.advance(EARLIEST(step) - 1) // just before the earliest moment
+      file.server.clock.advance(EARLIEST(step) - 1) // just before the earliest moment
       await tick()
       expect(hooks.of(eventId), `nothing sent before 80% of retry ${i + 1}`).toHaveLength(i + 1)
-      server.clock.advance(LATEST(step) - EARLIEST(step) + 1) // just after the latest
+      file.server.clock.advance(LATEST(step) - EARLIEST(step) + 1) // just after the latest
       await tick()
       expect(hooks.of(eventId), `retry ${i + 1} sent by 120%`).toHaveLength(i + 2)
     }
@@ -74,10 +68,7 @@ describe('a receiver that answers 500 and then 2xx receives the event on the sch
     expect(d!.attempt_log.map((a) => a.status_code)).toEqual([500, 500, 500, 500, 500, 500, 204])
     expect(hooks.of(eventId).every((h) => h.verified)).toBe(true)
 
-    server.clock.advance(2 * DAY)
-    await tick()
-    expect(hooks.of(eventId)).toHaveLength(7)
-    expect((await endpointOf(payer)).status).toBe('enabled')
+    await expectQuietFor(2 * DAY, hooks, payer, eventId, 7)
   })
 })
 
@@ -86,7 +77,7 @@ describe('a receiver that stays down gets the full schedule (8 attempts), then t
     const { hooks, payer } = await tenantAnswering(500)
     const eventId = await paidAndSentOnce(payer)
     for (const [i, step] of SCHEDULE.entries()) {
-      server.clock.advance(LATEST(step) + 1)
+      file.server.clock.advance(LATEST(step) + 1)
       await tick()
       expect(hooks.of(eventId), `attempt ${i + 2}`).toHaveLength(i + 2)
     }
@@ -95,11 +86,8 @@ describe('a receiver that stays down gets the full schedule (8 attempts), then t
     expect(d!.attempt_log.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     expect(d!.attempt_log.every((a) => a.status_code === 500 && a.error === 'HTTP 500')).toBe(true)
 
-    server.clock.advance(3 * DAY)
-    await tick()
-    expect(hooks.of(eventId)).toHaveLength(8)
     // About 28 hours of failures is not 5 days: the endpoint stays enabled.
-    expect((await endpointOf(payer)).status).toBe('enabled')
+    await expectQuietFor(3 * DAY, hooks, payer, eventId, 8)
   })
 })
 
@@ -108,9 +96,9 @@ describe('webhook-id is the event id on every retry', () => {
     const { hooks, payer } = await tenantAnswering(204)
     hooks.plan(500, 503)
     const eventId = await paidAndSentOnce(payer)
-    server.clock.advance(LATEST(SCHEDULE[0]!) + 1)
+    file.server.clock.advance(LATEST(SCHEDULE[0]!) + 1)
     await tick()
-    server.clock.advance(LATEST(SCHEDULE[1]!) + 1)
+    file.server.clock.advance(LATEST(SCHEDULE[1]!) + 1)
     await tick()
     const sent = hooks.received
     expect(sent).toHaveLength(3)
@@ -138,7 +126,7 @@ describe('only 2xx is success', () => {
     hooks.plan(...failures)
     const eventId = await paidAndSentOnce(payer)
     for (const step of SCHEDULE) {
-      server.clock.advance(LATEST(step) + 1)
+      file.server.clock.advance(LATEST(step) + 1)
       await tick()
     }
     const [d] = await deliveriesOf(payer.api, eventId)
@@ -150,7 +138,7 @@ describe('only 2xx is success', () => {
 
 describe('redirects are not followed: a 3xx is a failure', () => {
   it('sends nothing to the redirect target and retries the endpoint itself', async () => {
-    const target = await startReceiver('/elsewhere', { clock: server.clock })
+    const target = await startReceiver('/elsewhere', { clock: file.server.clock })
     receivers.push(target)
     const { hooks, payer } = await tenantAnswering(204)
     target.secrets.push(payer.secret)
@@ -161,7 +149,7 @@ describe('redirects are not followed: a 3xx is a failure', () => {
     let [d] = await deliveriesOf(payer.api, eventId)
     expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 301, last_error: 'HTTP 301' })
     for (const step of SCHEDULE.slice(0, redirects.length)) {
-      server.clock.advance(LATEST(step) + 1)
+      file.server.clock.advance(LATEST(step) + 1)
       await tick()
     }
     ;[d] = await deliveriesOf(payer.api, eventId)
@@ -176,16 +164,16 @@ describe('Retry-After is honoured within bounds (no sooner than 5 s, no later th
   /** Sends one event answered 503 with this Retry-After, and checks the retry goes exactly `after` ms later. */
   async function retriesAfter(retryAfter: (now: Date) => string, after: (attemptedAt: number) => number) {
     const { hooks, payer } = await tenantAnswering(204)
-    hooks.plan({ status: 503, headers: { 'retry-after': retryAfter(server.clock.now()) } })
-    const attemptedAt = server.clock.now().getTime()
+    hooks.plan({ status: 503, headers: { 'retry-after': retryAfter(file.server.clock.now()) } })
+    const attemptedAt = file.server.clock.now().getTime()
     const eventId = await paidAndSentOnce(payer)
     const wait = after(attemptedAt)
     const [d] = await deliveriesOf(payer.api, eventId)
     expect(Date.parse(d!.next_attempt_at!) - attemptedAt).toBe(wait)
-    server.clock.advance(wait - 1)
+    file.server.clock.advance(wait - 1)
     await tick()
     expect(hooks.of(eventId), 'not sent before Retry-After').toHaveLength(1)
-    server.clock.advance(1)
+    file.server.clock.advance(1)
     await tick()
     expect(hooks.of(eventId), 'sent when Retry-After is over').toHaveLength(2)
     return { hooks, payer, eventId }
@@ -220,7 +208,7 @@ describe('Retry-After is honoured within bounds (no sooner than 5 s, no later th
     const { hooks, payer } = await tenantAnswering(204)
     hooks.plan({ status: 503, headers: { 'retry-after': 'soon' } })
     const eventId = await paidAndSentOnce(payer)
-    server.clock.advance(LATEST(SCHEDULE[0]!) + 1)
+    file.server.clock.advance(LATEST(SCHEDULE[0]!) + 1)
     await tick()
     expect(hooks.of(eventId)).toHaveLength(2)
   })
@@ -234,10 +222,10 @@ describe('410 Gone disables the endpoint at once', () => {
     expect(d).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410, next_attempt_at: null })
     expect(await endpointOf(payer)).toMatchObject({ status: 'disabled', disabled_reason: expect.stringMatching(/410/) })
 
-    server.clock.advance(DAY)
+    file.server.clock.advance(DAY)
     await tick()
     expect(hooks.received).toHaveLength(1)
-    const next = await pay(server, payer)
+    const next = await pay(payer)
     await tick()
     expect(await deliveriesOf(payer.api, (await eventOf(payer.api, next.intentId)).id)).toEqual([])
     expect(hooks.received).toHaveLength(1)
@@ -253,34 +241,34 @@ describe('410 Gone disables the endpoint at once', () => {
 describe('an endpoint failing for 5 days is disabled', () => {
   it('stays enabled through 5 days less a moment of failures, and is disabled by a failure at 5 days', async () => {
     const { hooks, payer } = await tenantAnswering(503)
-    const firstFailure = server.clock.now().getTime()
+    const firstFailure = file.server.clock.now().getTime()
     await paidAndSentOnce(payer)
     // A payment a day, every retry sent as it falls due (a pass of the worker every 2 hours).
-    const elapsed = () => server.clock.now().getTime() - firstFailure
+    const elapsed = () => file.server.clock.now().getTime() - firstFailure
     while (elapsed() + 2 * HOUR < 5 * DAY) {
-      server.clock.advance(2 * HOUR)
-      if (elapsed() % DAY === 0) await pay(server, payer)
+      file.server.clock.advance(2 * HOUR)
+      if (elapsed() % DAY === 0) await pay(payer)
       await tick()
     }
     // Five days of failures: one event a day, each tried and failing.
     expect(new Set(hooks.received.map((h) => h.id)).size).toBe(5)
     expect(hooks.received.every((h) => h.verified)).toBe(true)
 
-    server.clock.advance(5 * DAY - elapsed() - 1)
-    await pay(server, payer)
+    file.server.clock.advance(5 * DAY - elapsed() - 1)
+    await pay(payer)
     await tick()
     expect(await endpointOf(payer), 'failing for 5 days less 1 ms').toMatchObject({ status: 'enabled' })
 
-    server.clock.advance(1)
-    await pay(server, payer)
+    file.server.clock.advance(1)
+    await pay(payer)
     await tick()
     expect(await endpointOf(payer), 'failing for 5 days').toMatchObject({ status: 'disabled', disabled_reason: expect.stringMatching(/5 days/) })
 
     // Disabled: no more requests, not even the retries still pending.
     const seen = hooks.received.length
-    const later = await pay(server, payer)
+    const later = await pay(payer)
     for (let i = 0; i < 3; i++) {
-      server.clock.advance(12 * HOUR)
+      file.server.clock.advance(12 * HOUR)
       await tick()
     }
     expect(hooks.received).toHaveLength(seen)
@@ -290,12 +278,12 @@ describe('an endpoint failing for 5 days is disabled', () => {
   it('counts from the last success: failures around a success do not add up', async () => {
     const { hooks, payer } = await tenantAnswering(503)
     await paidAndSentOnce(payer) // fails
-    server.clock.advance(4 * DAY)
+    file.server.clock.advance(4 * DAY)
     await tick() // retries fail
     hooks.respond(204)
     await paidAndSentOnce(payer) // succeeds
     hooks.respond(503)
-    server.clock.advance(2 * DAY)
+    file.server.clock.advance(2 * DAY)
     await paidAndSentOnce(payer) // fails, 6 days after the first failure
     expect(await endpointOf(payer)).toMatchObject({ status: 'enabled' })
   })

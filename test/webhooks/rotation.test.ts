@@ -3,32 +3,24 @@
  * and on rotate; after a rotation both secrets sign for 24 hours, then only the new one.
  * The receiver checks each delivery with each secret alone, with `standardwebhooks`.
  */
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { TestServer } from '../helpers/app.js'
-import type { Receiver } from './receiver.js'
-import { HOUR, MINUTE, SECOND, eventOf, pay, webhookTestFile, type Payer } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { HOUR, MINUTE, SECOND, pay, type EndpointPayer, type Receiver } from '../helpers/index.js'
+import { eventOf, webhookTestFile } from './support.js'
 
 const OVERLAP = 24 * HOUR
 
 const file = webhookTestFile()
-let server: TestServer
-beforeAll(() => {
-  server = file.server
-})
+const { tick, tenant } = file
 
-const tick = file.tick
-
-const tenant = file.tenant
-
-async function rotate(payer: Payer) {
+async function rotate(payer: EndpointPayer) {
   const r = await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)
   expect(r.status).toBe(200)
   return r.body.data.secret as string
 }
 
 /** Pays, lets the worker send, and answers the delivery the receiver got for it. */
-async function paidAndReceived(hooks: Receiver, payer: Payer) {
-  const { intentId } = await pay(server, payer)
+async function paidAndReceived(hooks: Receiver, payer: EndpointPayer) {
+  const { intentId } = await pay(payer)
   await tick()
   const sent = hooks.of((await eventOf(payer.api, intentId)).id)
   expect(sent).toHaveLength(1)
@@ -63,22 +55,22 @@ describe('after a rotation both secrets sign for 24 hours, then only the new one
 
     const newSecret = await rotate(payer)
     hooks.secrets.push(newSecret)
-    const rotatedAt = server.clock.now().getTime()
+    const rotatedAt = file.server.clock.now().getTime()
 
     const justAfter = await paidAndReceived(hooks, payer)
     expect(justAfter.verifiedBy).toEqual([oldSecret, newSecret])
     expect(justAfter.signature.split(' ')).toHaveLength(2)
 
-    server.clock.advance(OVERLAP - 1 - (server.clock.now().getTime() - rotatedAt)) // 24 h less 1 ms after the rotation
+    file.server.clock.advance(OVERLAP - 1 - (file.server.clock.now().getTime() - rotatedAt)) // 24 h less 1 ms after the rotation
     const lastMoment = await paidAndReceived(hooks, payer)
     expect(lastMoment.verifiedBy).toEqual([oldSecret, newSecret])
 
-    server.clock.advance(1) // 24 h after the rotation
+    file.server.clock.advance(1) // 24 h after the rotation
     const over = await paidAndReceived(hooks, payer)
     expect(over.verifiedBy).toEqual([newSecret])
     expect(over.signature.split(' ')).toHaveLength(1)
 
-    server.clock.advance(7 * 24 * HOUR)
+    file.server.clock.advance(7 * 24 * HOUR)
     expect((await paidAndReceived(hooks, payer)).verifiedBy).toEqual([newSecret])
   })
 
@@ -86,11 +78,11 @@ describe('after a rotation both secrets sign for 24 hours, then only the new one
     const { hooks, payer } = await tenant()
     const newSecret = await rotate(payer)
     hooks.secrets.push(newSecret)
-    server.clock.advance(OVERLAP - 2 * SECOND)
+    file.server.clock.advance(OVERLAP - 2 * SECOND)
     hooks.plan(500)
-    const { intentId } = await pay(server, payer)
+    const { intentId } = await pay(payer)
     await tick() // 2 s before the end of the overlap: fails
-    server.clock.advance(10 * SECOND)
+    file.server.clock.advance(10 * SECOND)
     await tick() // the retry, after the overlap
     const sent = hooks.of((await eventOf(payer.api, intentId)).id)
     expect(sent.map((s) => s.verifiedBy)).toEqual([[payer.secret, newSecret], [newSecret]])
@@ -101,7 +93,7 @@ describe('after a rotation both secrets sign for 24 hours, then only the new one
     const { hooks, payer } = await tenant()
     const first = payer.secret
     const second = await rotate(payer)
-    server.clock.advance(MINUTE)
+    file.server.clock.advance(MINUTE)
     const third = await rotate(payer)
     hooks.secrets.push(second, third)
     const sent = await paidAndReceived(hooks, payer)

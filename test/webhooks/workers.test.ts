@@ -9,23 +9,20 @@
  * a worker drains the whole queue of its database, and on the run's shared database it
  * would also send the webhooks of every other test file.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { setupPayer, until as waitUntil, usingPostgres, type TestServer } from '../helpers/app.js'
+import { pay, payerWithEndpoint, setupClockedPayer, spawnPaylink, startReceiver, until as waitUntil, usingPostgres, type Receiver } from '../helpers/index.js'
 import { newId } from '../../src/domain/shared/ids.js'
 import type { PaymentIntent } from '../../src/domain/payments/intents.js'
 import { writeOutcomeEvent } from '../../src/outbox/writer.js'
 import { OUTBOX_CHANNEL } from '../../src/outbox/notify.js'
 import { repositoriesOn } from '../../src/storage/store.js'
-import { startReceiver, type Receiver } from './receiver.js'
-import { pay, startWebhookServer, tenantApi, type Harness } from './support.js'
+import { startWebhookServer, type WebhookServer } from './support.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = randomBytes(32)
 
 interface Worker {
@@ -37,8 +34,7 @@ interface Worker {
 
 const workers: Worker[] = []
 const receivers: Receiver[] = []
-let harness: Harness
-let server: TestServer
+let server: WebhookServer
 let dataDir: string
 
 /** Polls `check` every 100 ms until it holds (the workers run on real time). */
@@ -46,21 +42,14 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs:
 
 /** Starts `paylink serve` with ROLE=worker on the file's database; resolves once it runs. */
 async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
-  const child = spawn(process.execPath, ['bin/paylink.mjs', 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      NODE_ENV: 'test',
-      ROLE: 'worker',
-      DATABASE_URL: harness.databaseUrl,
-      ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
-      DATA_ENCRYPTION_KEY: KEY.toString('base64'),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnPaylink(['serve'], {
+    ROLE: 'worker',
+    DATABASE_URL: server.databaseUrl,
+    ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+    DATA_ENCRYPTION_KEY: KEY.toString('base64'),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...env,
   })
   const output: string[] = []
   child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
@@ -116,10 +105,9 @@ async function eventIdsOf(tenantId: string): Promise<string[]> {
 
 /** A tenant with one endpoint per receiver. */
 async function tenantWithEndpoints(...hooks: Receiver[]) {
-  const payer = await setupPayer(server)
-  const api = tenantApi(server, payer.tenant)
+  const payer = await setupClockedPayer(server)
   for (const r of hooks) {
-    const ep = await api.post('/v1/platform/webhook-endpoints', { url: r.url })
+    const ep = await payer.api.post('/v1/platform/webhook-endpoints', { url: r.url })
     expect(ep.status).toBe(201)
     r.secrets.push(ep.body.data.secret)
   }
@@ -130,15 +118,14 @@ const countBy = (ids: string[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ??
 
 describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
   beforeAll(async () => {
-    harness = await startWebhookServer({}, { encryptionKey: KEY, frozen: false })
-    server = harness.server
+    server = await startWebhookServer({}, { encryptionKey: KEY, frozen: false })
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-workers-'))
   })
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
     await Promise.all(receivers.map((r) => r.close()))
-    await harness?.drop()
+    await server?.close()
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -240,17 +227,13 @@ describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
       }
       const hooks = await startReceiver()
       receivers.push(hooks)
-      const payer = await setupPayer(server)
-      const api = tenantApi(server, payer.tenant)
-      const ep = await api.post('/v1/platform/webhook-endpoints', { url: hooks.url })
-      expect(ep.status).toBe(201)
-      hooks.secrets.push(ep.body.data.secret)
+      const payer = await payerWithEndpoint(server, hooks)
       // Its first pass runs at start; the next poll would be an hour later: only a notice can wake it.
       await startWorker('worker-4 (hourly poll)', { WORKER_POLL_SECONDS: '3600' })
       await new Promise((r) => setTimeout(r, 300))
 
       // The test's server is the API process: confirming commits the outcome and pokes the workers.
-      const first = await pay(server, { api, userId: payer.userId })
+      const first = await pay(payer)
       expect(first.answer.status).toBe('succeeded')
       await until('the webhook of the first payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === first.intentId), 10_000)
 
@@ -263,7 +246,7 @@ describe.skipIf(!usingPostgres())('webhook workers on one PostgreSQL', () => {
         const [row] = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ${OUTBOX_CHANNEL}'`)
         return row!.n === 1
       }, 10_000)
-      const second = await pay(server, { api, userId: payer.userId })
+      const second = await pay(payer)
       await until('the webhook of the second payment arrives', () => hooks.received.some((d) => d.json?.data?.payment_intent_id === second.intentId), 10_000)
       expect(hooks.received.every((d) => d.verified)).toBe(true)
     })

@@ -1,6 +1,7 @@
 /**
- * A real HTTP receiver for webhook tests: it verifies every delivery with the
- * `standardwebhooks` package, records it, and answers what the test tells it to.
+ * Webhooks as a tenant's server receives them: verified with the `standardwebhooks` library
+ * (`verifyWebhook`), by a real HTTP receiver that records every delivery and answers what the
+ * test tells it to; and a payer whose endpoint points at such a receiver.
  *
  * `standardwebhooks` refuses a `webhook-timestamp` more than 5 minutes away from the
  * receiver's own time. Tests move paylink's clock by hours, so a receiver can be given
@@ -8,7 +9,43 @@
  * tenant's server would against real time.
  */
 import http from 'node:http'
+import { expect } from 'vitest'
 import { Webhook } from 'standardwebhooks'
+import type { Clock } from '../../src/domain/shared/clock.js'
+import type { TestServer } from './server.js'
+import { setupClockedPayer } from './world.js'
+
+/** The library's tolerance for a webhook-timestamp, either way. */
+const TOLERANCE_S = 5 * 60
+
+export interface WebhookHeaders {
+  'webhook-id': string
+  'webhook-timestamp': string
+  'webhook-signature': string
+}
+
+/**
+ * Whether `secret` signed this delivery, checked with the Standard Webhooks library as a
+ * tenant's server checks it. `at` (ms) is the receiver's time when it is not real time: the
+ * library judges the timestamp against Date.now(), so then the tolerance is judged here, on
+ * the library's rule, and the library computes the signature to compare.
+ */
+export function verifyWebhook(secret: string, body: string, headers: WebhookHeaders, at?: number): boolean {
+  const webhook = new Webhook(secret)
+  if (at === undefined) {
+    try {
+      webhook.verify(body, headers)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const timestamp = Number.parseInt(headers['webhook-timestamp'], 10)
+  const now = Math.floor(at / 1000)
+  if (Number.isNaN(timestamp) || now - timestamp > TOLERANCE_S || timestamp > now + TOLERANCE_S) return false
+  const expected = webhook.sign(headers['webhook-id'], new Date(timestamp * 1000), body)
+  return headers['webhook-signature'].split(' ').includes(expected)
+}
 
 export interface Received {
   id: string
@@ -43,7 +80,8 @@ export interface Receiver {
   close(): Promise<void>
 }
 
-export async function startReceiver(path = '/hooks', opts: { clock?: { now(): Date } } = {}): Promise<Receiver> {
+/** A receiver on 127.0.0.1 (its own port) at `path`; with `clock`, it judges timestamps on that clock's time. */
+export async function startReceiver(path = '/hooks', opts: { clock?: Clock } = {}): Promise<Receiver> {
   let status = 204
   let extra: Record<string, string> = {}
   const planned: Answer[] = []
@@ -51,27 +89,15 @@ export async function startReceiver(path = '/hooks', opts: { clock?: { now(): Da
   const held: (() => void)[] = []
   const received: Received[] = []
   const r: Partial<Receiver> = { received, secrets: [] }
-  const verifyWith = (secret: string, body: string, headers: Record<string, string>, now: number) => {
-    // standardwebhooks reads Date.now() for its 5-minute tolerance: show it the receiver's time.
-    const realNow = Date.now
-    Date.now = () => now
-    try {
-      new Webhook(secret).verify(body, headers)
-      return true
-    } catch {
-      return false
-    } finally {
-      Date.now = realNow
-    }
-  }
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
       const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) }
-      const now = opts.clock ? opts.clock.now().getTime() : Date.now()
-      const verifiedBy = r.secrets!.filter((s) => verifyWith(s, body, headers, now))
+      const at = opts.clock?.now().getTime()
+      const now = at ?? Date.now()
+      const verifiedBy = r.secrets!.filter((s) => verifyWebhook(s, body, headers, at))
       let json: unknown
       try {
         json = JSON.parse(body)
@@ -110,3 +136,13 @@ export async function startReceiver(path = '/hooks', opts: { clock?: { now(): Da
     },
   }) as Receiver
 }
+
+/** A tenant with a user on a sandbox account, and one endpoint pointing at `receiver` (its secret given to the receiver). */
+export async function payerWithEndpoint(server: TestServer, receiver: Receiver) {
+  const payer = await setupClockedPayer(server)
+  const ep = await payer.api.post('/v1/platform/webhook-endpoints', { url: receiver.url })
+  expect(ep.status).toBe(201)
+  receiver.secrets.push(ep.body.data.secret)
+  return { ...payer, endpointId: ep.body.data.id as string, secret: ep.body.data.secret as string }
+}
+export type EndpointPayer = Awaited<ReturnType<typeof payerWithEndpoint>>
