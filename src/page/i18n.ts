@@ -6,7 +6,8 @@ import type { FailureCode } from '../domain/payments/intents.js'
 
 export type Lang = 'en' | 'es' | 'fr' | 'de'
 
-export interface Strings {
+/** What each language says on the page, but the failure reasons (FAILURES). */
+export interface Phrases {
   title: string
   payTo: (tenant: string) => string
   savedCards: string
@@ -37,206 +38,286 @@ export interface Strings {
   decline: string
   securedBy: string
   errors: { number: string; expiry: string; cvc: string; name: string; generic: string; network: string }
+}
+
+/** A value per language, for each key of T. */
+type Table<T> = { [K in keyof T]: Record<Lang, T[K]> }
+
+/** Column `lang` of a table. */
+const column = <T>(table: Table<T>, lang: Lang): T => Object.fromEntries(Object.entries(table).map(([key, byLang]) => [key, (byLang as Record<Lang, unknown>)[lang]])) as T
+
+export interface Strings extends Phrases {
   failures: Record<FailureCode, string>
 }
 
-const en: Strings = {
-  title: 'Pay by card',
-  payTo: (t) => `Pay ${t}`,
-  savedCards: 'Saved cards',
-  useSavedCard: (b, l, m, y) => `${b} ending in ${l}, expires ${m}/${y}`,
-  newCard: 'New card',
-  cardNumber: 'Card number',
-  expiry: 'Expiry date',
-  expiryHint: 'MM / YY',
-  cvc: 'Security code',
-  nameOnCard: 'Name on card',
-  saveCard: 'Save card for future use',
-  pay: (a) => `Pay ${a}`,
-  processing: 'Processing your payment…',
-  succeededTitle: 'Payment successful',
-  succeededBody: 'Thank you. Your payment went through.',
-  failedTitle: 'Payment failed',
-  expiredTitle: 'This payment link has expired',
-  expiredBody: 'Go back to the shop to start the payment again.',
-  usedTitle: 'This payment link was already used',
-  usedBody: 'Each payment link works once. Go back to the shop to start a new payment.',
-  notFoundTitle: 'Payment link not found',
-  notFoundBody: 'Check the link, or go back to the shop to start the payment again.',
-  topLevelTitle: 'Open this payment from the shop',
-  topLevelBody: 'This payment page works only inside the shop’s own website. Go back to the shop and pay there.',
-  challengeTitle: 'Confirm with your bank',
-  challengeBody: 'Your bank asks you to confirm this payment (test 3-D Secure).',
-  approve: 'Approve',
-  decline: 'Decline',
-  securedBy: 'Secure card payment',
-  errors: {
-    number: 'Enter a valid card number.',
-    expiry: 'Enter an expiry date in the future.',
-    cvc: 'Enter the security code.',
-    name: 'The name is too long.',
-    generic: 'Check the card details.',
-    network: 'We could not reach the payment service. Try again.',
+/** One row per phrase, the four languages side by side (a translator sees a row at once). */
+const PHRASES: Table<Omit<Phrases, 'errors'>> = {
+  title: {
+    en: 'Pay by card',
+    es: 'Pagar con tarjeta',
+    fr: 'Payer par carte',
+    de: 'Mit Karte bezahlen',
   },
-  failures: {
-    card_declined: 'Your card was declined.',
-    insufficient_funds: 'Your card has insufficient funds.',
-    expired_card: 'Your card has expired.',
-    incorrect_cvc: 'The security code is incorrect.',
-    processing_error: 'An error occurred while processing your card.',
-    authentication_failed: 'The payment was not confirmed with your bank.',
-    link_expired: 'This payment link has expired.',
+  payTo: {
+    en: (t) => `Pay ${t}`,
+    es: (t) => `Pagar a ${t}`,
+    fr: (t) => `Payer ${t}`,
+    de: (t) => `Zahlung an ${t}`,
   },
-}
-
-const es: Strings = {
-  title: 'Pagar con tarjeta',
-  payTo: (t) => `Pagar a ${t}`,
-  savedCards: 'Tarjetas guardadas',
-  useSavedCard: (b, l, m, y) => `${b} terminada en ${l}, caduca ${m}/${y}`,
-  newCard: 'Tarjeta nueva',
-  cardNumber: 'Número de tarjeta',
-  expiry: 'Fecha de caducidad',
-  expiryHint: 'MM / AA',
-  cvc: 'Código de seguridad',
-  nameOnCard: 'Nombre en la tarjeta',
-  saveCard: 'Guardar tarjeta para futuros pagos',
-  pay: (a) => `Pagar ${a}`,
-  processing: 'Procesando el pago…',
-  succeededTitle: 'Pago realizado',
-  succeededBody: 'Gracias. Tu pago se ha completado.',
-  failedTitle: 'El pago no se pudo completar',
-  expiredTitle: 'Este enlace de pago ha caducado',
-  expiredBody: 'Vuelve a la tienda para iniciar el pago de nuevo.',
-  usedTitle: 'Este enlace de pago ya se utilizó',
-  usedBody: 'Cada enlace de pago funciona una sola vez. Vuelve a la tienda para iniciar un pago nuevo.',
-  notFoundTitle: 'Enlace de pago no encontrado',
-  notFoundBody: 'Comprueba el enlace o vuelve a la tienda para iniciar el pago de nuevo.',
-  topLevelTitle: 'Abre este pago desde la tienda',
-  topLevelBody: 'Esta página de pago solo funciona dentro del sitio web de la tienda. Vuelve a la tienda y paga allí.',
-  challengeTitle: 'Confirma con tu banco',
-  challengeBody: 'Tu banco te pide que confirmes este pago (3-D Secure de prueba).',
-  approve: 'Aprobar',
-  decline: 'Rechazar',
-  securedBy: 'Pago seguro con tarjeta',
-  errors: {
-    number: 'Introduce un número de tarjeta válido.',
-    expiry: 'Introduce una fecha de caducidad futura.',
-    cvc: 'Introduce el código de seguridad.',
-    name: 'El nombre es demasiado largo.',
-    generic: 'Revisa los datos de la tarjeta.',
-    network: 'No pudimos contactar con el servicio de pago. Inténtalo de nuevo.',
+  savedCards: {
+    en: 'Saved cards',
+    es: 'Tarjetas guardadas',
+    fr: 'Cartes enregistrées',
+    de: 'Gespeicherte Karten',
   },
-  failures: {
-    card_declined: 'Tu tarjeta fue rechazada.',
-    insufficient_funds: 'Tu tarjeta no tiene fondos suficientes.',
-    expired_card: 'Tu tarjeta ha caducado.',
-    incorrect_cvc: 'El código de seguridad es incorrecto.',
-    processing_error: 'Se produjo un error al procesar tu tarjeta.',
-    authentication_failed: 'El pago no se confirmó con tu banco.',
-    link_expired: 'Este enlace de pago ha caducado.',
+  useSavedCard: {
+    en: (b, l, m, y) => `${b} ending in ${l}, expires ${m}/${y}`,
+    es: (b, l, m, y) => `${b} terminada en ${l}, caduca ${m}/${y}`,
+    fr: (b, l, m, y) => `${b} se terminant par ${l}, expire ${m}/${y}`,
+    de: (b, l, m, y) => `${b} mit Endziffern ${l}, gültig bis ${m}/${y}`,
   },
-}
-
-const fr: Strings = {
-  title: 'Payer par carte',
-  payTo: (t) => `Payer ${t}`,
-  savedCards: 'Cartes enregistrées',
-  useSavedCard: (b, l, m, y) => `${b} se terminant par ${l}, expire ${m}/${y}`,
-  newCard: 'Nouvelle carte',
-  cardNumber: 'Numéro de carte',
-  expiry: 'Date d’expiration',
-  expiryHint: 'MM / AA',
-  cvc: 'Code de sécurité',
-  nameOnCard: 'Nom sur la carte',
-  saveCard: 'Enregistrer la carte pour mes prochains achats',
-  pay: (a) => `Payer ${a}`,
-  processing: 'Paiement en cours…',
-  succeededTitle: 'Paiement réussi',
-  succeededBody: 'Merci. Votre paiement a été accepté.',
-  failedTitle: 'Le paiement a échoué',
-  expiredTitle: 'Ce lien de paiement a expiré',
-  expiredBody: 'Retournez sur la boutique pour recommencer le paiement.',
-  usedTitle: 'Ce lien de paiement a déjà été utilisé',
-  usedBody: 'Chaque lien de paiement ne fonctionne qu’une fois. Retournez sur la boutique pour un nouveau paiement.',
-  notFoundTitle: 'Lien de paiement introuvable',
-  notFoundBody: 'Vérifiez le lien, ou retournez sur la boutique pour recommencer le paiement.',
-  topLevelTitle: 'Ouvrez ce paiement depuis la boutique',
-  topLevelBody: 'Cette page de paiement ne fonctionne que dans le site de la boutique. Retournez sur la boutique pour payer.',
-  challengeTitle: 'Confirmez auprès de votre banque',
-  challengeBody: 'Votre banque vous demande de confirmer ce paiement (3-D Secure de test).',
-  approve: 'Approuver',
-  decline: 'Refuser',
-  securedBy: 'Paiement sécurisé par carte',
-  errors: {
-    number: 'Saisissez un numéro de carte valide.',
-    expiry: 'Saisissez une date d’expiration future.',
-    cvc: 'Saisissez le code de sécurité.',
-    name: 'Le nom est trop long.',
-    generic: 'Vérifiez les informations de la carte.',
-    network: 'Le service de paiement est injoignable. Réessayez.',
+  newCard: {
+    en: 'New card',
+    es: 'Tarjeta nueva',
+    fr: 'Nouvelle carte',
+    de: 'Neue Karte',
   },
-  failures: {
-    card_declined: 'Votre carte a été refusée.',
-    insufficient_funds: 'Le solde de votre carte est insuffisant.',
-    expired_card: 'Votre carte a expiré.',
-    incorrect_cvc: 'Le code de sécurité est incorrect.',
-    processing_error: 'Une erreur est survenue lors du traitement de votre carte.',
-    authentication_failed: 'Le paiement n’a pas été confirmé auprès de votre banque.',
-    link_expired: 'Ce lien de paiement a expiré.',
+  cardNumber: {
+    en: 'Card number',
+    es: 'Número de tarjeta',
+    fr: 'Numéro de carte',
+    de: 'Kartennummer',
   },
-}
-
-const de: Strings = {
-  title: 'Mit Karte bezahlen',
-  payTo: (t) => `Zahlung an ${t}`,
-  savedCards: 'Gespeicherte Karten',
-  useSavedCard: (b, l, m, y) => `${b} mit Endziffern ${l}, gültig bis ${m}/${y}`,
-  newCard: 'Neue Karte',
-  cardNumber: 'Kartennummer',
-  expiry: 'Ablaufdatum',
-  expiryHint: 'MM / JJ',
-  cvc: 'Prüfnummer',
-  nameOnCard: 'Name auf der Karte',
-  saveCard: 'Karte für künftige Zahlungen speichern',
-  pay: (a) => `${a} bezahlen`,
-  processing: 'Zahlung wird verarbeitet …',
-  succeededTitle: 'Zahlung erfolgreich',
-  succeededBody: 'Vielen Dank. Ihre Zahlung ist eingegangen.',
-  failedTitle: 'Zahlung fehlgeschlagen',
-  expiredTitle: 'Dieser Zahlungslink ist abgelaufen',
-  expiredBody: 'Kehren Sie zum Shop zurück, um die Zahlung neu zu beginnen.',
-  usedTitle: 'Dieser Zahlungslink wurde bereits verwendet',
-  usedBody: 'Jeder Zahlungslink funktioniert nur einmal. Kehren Sie zum Shop zurück, um eine neue Zahlung zu beginnen.',
-  notFoundTitle: 'Zahlungslink nicht gefunden',
-  notFoundBody: 'Prüfen Sie den Link oder kehren Sie zum Shop zurück, um die Zahlung neu zu beginnen.',
-  topLevelTitle: 'Öffnen Sie diese Zahlung im Shop',
-  topLevelBody: 'Diese Zahlungsseite funktioniert nur innerhalb der Website des Shops. Kehren Sie zum Shop zurück und bezahlen Sie dort.',
-  challengeTitle: 'Bei Ihrer Bank bestätigen',
-  challengeBody: 'Ihre Bank bittet Sie, diese Zahlung zu bestätigen (Test-3-D-Secure).',
-  approve: 'Bestätigen',
-  decline: 'Ablehnen',
-  securedBy: 'Sichere Kartenzahlung',
-  errors: {
-    number: 'Geben Sie eine gültige Kartennummer ein.',
-    expiry: 'Geben Sie ein Ablaufdatum in der Zukunft ein.',
-    cvc: 'Geben Sie die Prüfnummer ein.',
-    name: 'Der Name ist zu lang.',
-    generic: 'Prüfen Sie die Kartendaten.',
-    network: 'Der Zahlungsdienst ist nicht erreichbar. Versuchen Sie es erneut.',
+  expiry: {
+    en: 'Expiry date',
+    es: 'Fecha de caducidad',
+    fr: 'Date d’expiration',
+    de: 'Ablaufdatum',
   },
-  failures: {
-    card_declined: 'Ihre Karte wurde abgelehnt.',
-    insufficient_funds: 'Ihre Karte ist nicht ausreichend gedeckt.',
-    expired_card: 'Ihre Karte ist abgelaufen.',
-    incorrect_cvc: 'Die Prüfnummer ist falsch.',
-    processing_error: 'Bei der Verarbeitung Ihrer Karte ist ein Fehler aufgetreten.',
-    authentication_failed: 'Die Zahlung wurde von Ihrer Bank nicht bestätigt.',
-    link_expired: 'Dieser Zahlungslink ist abgelaufen.',
+  expiryHint: {
+    en: 'MM / YY',
+    es: 'MM / AA',
+    fr: 'MM / AA',
+    de: 'MM / JJ',
+  },
+  cvc: {
+    en: 'Security code',
+    es: 'Código de seguridad',
+    fr: 'Code de sécurité',
+    de: 'Prüfnummer',
+  },
+  nameOnCard: {
+    en: 'Name on card',
+    es: 'Nombre en la tarjeta',
+    fr: 'Nom sur la carte',
+    de: 'Name auf der Karte',
+  },
+  saveCard: {
+    en: 'Save card for future use',
+    es: 'Guardar tarjeta para futuros pagos',
+    fr: 'Enregistrer la carte pour mes prochains achats',
+    de: 'Karte für künftige Zahlungen speichern',
+  },
+  pay: {
+    en: (a) => `Pay ${a}`,
+    es: (a) => `Pagar ${a}`,
+    fr: (a) => `Payer ${a}`,
+    de: (a) => `${a} bezahlen`,
+  },
+  processing: {
+    en: 'Processing your payment…',
+    es: 'Procesando el pago…',
+    fr: 'Paiement en cours…',
+    de: 'Zahlung wird verarbeitet …',
+  },
+  succeededTitle: {
+    en: 'Payment successful',
+    es: 'Pago realizado',
+    fr: 'Paiement réussi',
+    de: 'Zahlung erfolgreich',
+  },
+  succeededBody: {
+    en: 'Thank you. Your payment went through.',
+    es: 'Gracias. Tu pago se ha completado.',
+    fr: 'Merci. Votre paiement a été accepté.',
+    de: 'Vielen Dank. Ihre Zahlung ist eingegangen.',
+  },
+  failedTitle: {
+    en: 'Payment failed',
+    es: 'El pago no se pudo completar',
+    fr: 'Le paiement a échoué',
+    de: 'Zahlung fehlgeschlagen',
+  },
+  expiredTitle: {
+    en: 'This payment link has expired',
+    es: 'Este enlace de pago ha caducado',
+    fr: 'Ce lien de paiement a expiré',
+    de: 'Dieser Zahlungslink ist abgelaufen',
+  },
+  expiredBody: {
+    en: 'Go back to the shop to start the payment again.',
+    es: 'Vuelve a la tienda para iniciar el pago de nuevo.',
+    fr: 'Retournez sur la boutique pour recommencer le paiement.',
+    de: 'Kehren Sie zum Shop zurück, um die Zahlung neu zu beginnen.',
+  },
+  usedTitle: {
+    en: 'This payment link was already used',
+    es: 'Este enlace de pago ya se utilizó',
+    fr: 'Ce lien de paiement a déjà été utilisé',
+    de: 'Dieser Zahlungslink wurde bereits verwendet',
+  },
+  usedBody: {
+    en: 'Each payment link works once. Go back to the shop to start a new payment.',
+    es: 'Cada enlace de pago funciona una sola vez. Vuelve a la tienda para iniciar un pago nuevo.',
+    fr: 'Chaque lien de paiement ne fonctionne qu’une fois. Retournez sur la boutique pour un nouveau paiement.',
+    de: 'Jeder Zahlungslink funktioniert nur einmal. Kehren Sie zum Shop zurück, um eine neue Zahlung zu beginnen.',
+  },
+  notFoundTitle: {
+    en: 'Payment link not found',
+    es: 'Enlace de pago no encontrado',
+    fr: 'Lien de paiement introuvable',
+    de: 'Zahlungslink nicht gefunden',
+  },
+  notFoundBody: {
+    en: 'Check the link, or go back to the shop to start the payment again.',
+    es: 'Comprueba el enlace o vuelve a la tienda para iniciar el pago de nuevo.',
+    fr: 'Vérifiez le lien, ou retournez sur la boutique pour recommencer le paiement.',
+    de: 'Prüfen Sie den Link oder kehren Sie zum Shop zurück, um die Zahlung neu zu beginnen.',
+  },
+  topLevelTitle: {
+    en: 'Open this payment from the shop',
+    es: 'Abre este pago desde la tienda',
+    fr: 'Ouvrez ce paiement depuis la boutique',
+    de: 'Öffnen Sie diese Zahlung im Shop',
+  },
+  topLevelBody: {
+    en: 'This payment page works only inside the shop’s own website. Go back to the shop and pay there.',
+    es: 'Esta página de pago solo funciona dentro del sitio web de la tienda. Vuelve a la tienda y paga allí.',
+    fr: 'Cette page de paiement ne fonctionne que dans le site de la boutique. Retournez sur la boutique pour payer.',
+    de: 'Diese Zahlungsseite funktioniert nur innerhalb der Website des Shops. Kehren Sie zum Shop zurück und bezahlen Sie dort.',
+  },
+  challengeTitle: {
+    en: 'Confirm with your bank',
+    es: 'Confirma con tu banco',
+    fr: 'Confirmez auprès de votre banque',
+    de: 'Bei Ihrer Bank bestätigen',
+  },
+  challengeBody: {
+    en: 'Your bank asks you to confirm this payment (test 3-D Secure).',
+    es: 'Tu banco te pide que confirmes este pago (3-D Secure de prueba).',
+    fr: 'Votre banque vous demande de confirmer ce paiement (3-D Secure de test).',
+    de: 'Ihre Bank bittet Sie, diese Zahlung zu bestätigen (Test-3-D-Secure).',
+  },
+  approve: {
+    en: 'Approve',
+    es: 'Aprobar',
+    fr: 'Approuver',
+    de: 'Bestätigen',
+  },
+  decline: {
+    en: 'Decline',
+    es: 'Rechazar',
+    fr: 'Refuser',
+    de: 'Ablehnen',
+  },
+  securedBy: {
+    en: 'Secure card payment',
+    es: 'Pago seguro con tarjeta',
+    fr: 'Paiement sécurisé par carte',
+    de: 'Sichere Kartenzahlung',
   },
 }
 
-export const STRINGS: Record<Lang, Strings> = { en, es, fr, de }
+/** What the page says of a card field it cannot accept, and of a call that did not get through. */
+const ERRORS: Table<Phrases['errors']> = {
+  number: {
+    en: 'Enter a valid card number.',
+    es: 'Introduce un número de tarjeta válido.',
+    fr: 'Saisissez un numéro de carte valide.',
+    de: 'Geben Sie eine gültige Kartennummer ein.',
+  },
+  expiry: {
+    en: 'Enter an expiry date in the future.',
+    es: 'Introduce una fecha de caducidad futura.',
+    fr: 'Saisissez une date d’expiration future.',
+    de: 'Geben Sie ein Ablaufdatum in der Zukunft ein.',
+  },
+  cvc: {
+    en: 'Enter the security code.',
+    es: 'Introduce el código de seguridad.',
+    fr: 'Saisissez le code de sécurité.',
+    de: 'Geben Sie die Prüfnummer ein.',
+  },
+  name: {
+    en: 'The name is too long.',
+    es: 'El nombre es demasiado largo.',
+    fr: 'Le nom est trop long.',
+    de: 'Der Name ist zu lang.',
+  },
+  generic: {
+    en: 'Check the card details.',
+    es: 'Revisa los datos de la tarjeta.',
+    fr: 'Vérifiez les informations de la carte.',
+    de: 'Prüfen Sie die Kartendaten.',
+  },
+  network: {
+    en: 'We could not reach the payment service. Try again.',
+    es: 'No pudimos contactar con el servicio de pago. Inténtalo de nuevo.',
+    fr: 'Le service de paiement est injoignable. Réessayez.',
+    de: 'Der Zahlungsdienst ist nicht erreichbar. Versuchen Sie es erneut.',
+  },
+}
+
+
+/** The plain reason for each failure code, in each language: one row per code, so a translator sees them side by side. */
+const FAILURES: Table<Record<FailureCode, string>> = {
+  card_declined: {
+    en: 'Your card was declined.',
+    es: 'Tu tarjeta fue rechazada.',
+    fr: 'Votre carte a été refusée.',
+    de: 'Ihre Karte wurde abgelehnt.',
+  },
+  insufficient_funds: {
+    en: 'Your card has insufficient funds.',
+    es: 'Tu tarjeta no tiene fondos suficientes.',
+    fr: 'Le solde de votre carte est insuffisant.',
+    de: 'Ihre Karte ist nicht ausreichend gedeckt.',
+  },
+  expired_card: {
+    en: 'Your card has expired.',
+    es: 'Tu tarjeta ha caducado.',
+    fr: 'Votre carte a expiré.',
+    de: 'Ihre Karte ist abgelaufen.',
+  },
+  incorrect_cvc: {
+    en: 'The security code is incorrect.',
+    es: 'El código de seguridad es incorrecto.',
+    fr: 'Le code de sécurité est incorrect.',
+    de: 'Die Prüfnummer ist falsch.',
+  },
+  processing_error: {
+    en: 'An error occurred while processing your card.',
+    es: 'Se produjo un error al procesar tu tarjeta.',
+    fr: 'Une erreur est survenue lors du traitement de votre carte.',
+    de: 'Bei der Verarbeitung Ihrer Karte ist ein Fehler aufgetreten.',
+  },
+  authentication_failed: {
+    en: 'The payment was not confirmed with your bank.',
+    es: 'El pago no se confirmó con tu banco.',
+    fr: 'Le paiement n’a pas été confirmé auprès de votre banque.',
+    de: 'Die Zahlung wurde von Ihrer Bank nicht bestätigt.',
+  },
+  link_expired: {
+    en: 'This payment link has expired.',
+    es: 'Este enlace de pago ha caducado.',
+    fr: 'Ce lien de paiement a expiré.',
+    de: 'Dieser Zahlungslink ist abgelaufen.',
+  },
+}
+
+const stringsIn = (lang: Lang): Strings => ({ ...column(PHRASES, lang), errors: column(ERRORS, lang), failures: column(FAILURES, lang) })
+
+export const STRINGS: Record<Lang, Strings> = { en: stringsIn('en'), es: stringsIn('es'), fr: stringsIn('fr'), de: stringsIn('de') }
 
 /** The best of our languages for an Accept-Language header, and the locale to format numbers in. */
 export function negotiate(acceptLanguage: string | undefined): { lang: Lang; locale: string } {

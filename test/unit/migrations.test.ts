@@ -32,14 +32,19 @@ async function inScratchSchema(fn: (tx: Queryable & { exec(sql: string): Promise
 
 const migration = (version: number) => knownMigrations().find((m) => m.version === version)!
 
+/** The schema as it was before `version`, with tenant ten_a, its user usr_a and its sandbox account cpa_a. */
+async function schemaBefore(tx: Queryable & { exec(sql: string): Promise<void> }, version: number, at: Date) {
+  for (const m of knownMigrations().filter((m) => m.version < version)) await tx.exec(m.sql)
+  await tx.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ('ten_a', 'A', '{}', $1)", [at])
+  await tx.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ('ten_a', 'usr_a', $1)", [at])
+  await tx.query("INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, created_at) VALUES ('ten_a', 'cpa_a', 'S', 'sandbox', '{USD}', $1)", [at])
+}
+
 describe('0004: a link moves into its intent row', () => {
   it('keeps every token hash, claim and session hash, then drops payment_links', async () => {
     await inScratchSchema(async (tx) => {
-      for (const m of knownMigrations().filter((m) => m.version < 4)) await tx.exec(m.sql)
       const at = new Date('2026-11-25T12:00:00Z')
-      await tx.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ('ten_a', 'A', '{}', $1)", [at])
-      await tx.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ('ten_a', 'usr_a', $1)", [at])
-      await tx.query("INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, created_at) VALUES ('ten_a', 'cpa_a', 'S', 'sandbox', '{USD}', $1)", [at])
+      await schemaBefore(tx, 4, at)
       for (const id of ['pi_fresh', 'pi_claimed']) {
         await tx.query(
           `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at)
@@ -79,11 +84,8 @@ describe('0004: a link moves into its intent row', () => {
 describe('0005: the state machine keeps its own states', () => {
   it('moves an intent waiting for 3-D Secure to requires_action and leaves every other intent as it was', async () => {
     await inScratchSchema(async (tx) => {
-      for (const m of knownMigrations().filter((m) => m.version < 5)) await tx.exec(m.sql)
       const at = new Date('2026-12-02T12:00:00Z')
-      await tx.query("INSERT INTO tenants (id, name, allowed_origins, created_at) VALUES ('ten_a', 'A', '{}', $1)", [at])
-      await tx.query("INSERT INTO end_users (tenant_id, id, created_at) VALUES ('ten_a', 'usr_a', $1)", [at])
-      await tx.query("INSERT INTO card_processing_accounts (tenant_id, id, name, processor, currencies, created_at) VALUES ('ten_a', 'cpa_a', 'S', 'sandbox', '{USD}', $1)", [at])
+      await schemaBefore(tx, 5, at)
       const rows: [string, string, string | null][] = [
         ['pi_challenged', 'processing', 'ch_1'],
         ['pi_charging', 'processing', null],
