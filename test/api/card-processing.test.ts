@@ -4,7 +4,7 @@
  * every test works in its own tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiClient, expectFieldRefused, expectNotFoundAsMissing, getToken, newTenant, startServer, type TestServer } from '../helpers/index.js'
+import { apiClient, expectFieldRefused, expectNotFoundAsMissing, getToken, intentOf, mint, newTenant, startServer, type TestServer } from '../helpers/index.js'
 import { registerProcessor } from '../../src/processors/registry.js'
 
 let server: TestServer
@@ -145,9 +145,8 @@ describe('an account of a processor that does not approve at once stays pending 
       [manual.id, 'approved', true],
       [sandbox.id, 'approved', false],
     ])
-    const minted = await t.api.post('/v1/platform/card/payment-link', { user_id: t.userId, amount: '5.00' })
-    const intent = await t.api.get(`/v1/platform/payment-intents/${minted.body.data.payment_intent_id}`)
-    expect(intent.body.data.card_processing_id).toBe(manual.id)
+    const { intentId } = await mint(t, { amount: '5.00' })
+    expect((await intentOf(t, intentId)).card_processing_id).toBe(manual.id)
   })
 })
 
@@ -263,10 +262,8 @@ describe('is_default: lowest priority, then earliest approval, then smallest id,
       const chosen = defaults(await t.list(`?currency=${currency}`))
       expect(chosen).toHaveLength(1)
       for (let i = 0; i < 2; i++) {
-        const minted = await t.api.post('/v1/platform/card/payment-link', { user_id: t.userId, amount: '3.00', currency })
-        expect(minted.status).toBe(201)
-        const intent = await t.api.get(`/v1/platform/payment-intents/${minted.body.data.payment_intent_id}`)
-        expect(intent.body.data.card_processing_id).toBe(chosen[0])
+        const { intentId } = await mint(t, { amount: '3.00', currency })
+        expect((await intentOf(t, intentId)).card_processing_id).toBe(chosen[0])
       }
     }
   })

@@ -11,7 +11,13 @@ const one = (what: string, found: string | undefined) => {
   return found
 }
 const succeeding = (prefix: string) => one(`succeeds starting ${prefix}`, SUCCEEDING_TEST_CARDS.find((n) => n.startsWith(prefix)))
-const failingWith = (code: FailureCode) => one(`fails as ${code}`, TEST_CARD_NUMBERS.find((n) => { const b = behaviourOf(n); return b.kind === 'fail' && b.code === code }))
+const failingWith = (code: FailureCode) => {
+  const failsSo = (n: string) => {
+    const b = behaviourOf(n)
+    return b.kind === 'fail' && b.code === code
+  }
+  return one(`fails as ${code}`, TEST_CARD_NUMBERS.find(failsSo))
+}
 
 export const CARDS = {
   visa: succeeding('4'),

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose'
-import { apiClient, createTenant, getToken, setupPayer, startServer, type TestServer } from '../helpers/index.js'
+import { apiClient, createTenant, getToken, mint, setupPayer, startServer, type TestServer } from '../helpers/index.js'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 
 let server: TestServer
@@ -139,8 +139,7 @@ const FORGERIES: Forgery[] = [
 beforeAll(async () => {
   server = await startServer()
   payer = await setupPayer(server)
-  const minted = await payer.api.post('/v1/platform/card/payment-link', { user_id: payer.userId, amount: '1.00' })
-  intentId = minted.body.data.payment_intent_id
+  intentId = (await mint(payer, { amount: '1.00' })).intentId
   adminToken = await getToken(server, await server.services.tenants.createClient(null, []))
 })
 afterAll(async () => {
