@@ -102,6 +102,30 @@ describe('an event goes to every enabled endpoint of its tenant, and nowhere els
     const deliveries = await deliveriesOf(payer.api, event.id)
     expect(deliveries.map((d) => d.endpoint_id).sort()).toEqual([payer.endpointId, other.body.data.id].sort())
   })
+
+  // The outcome's transaction writes the event with a handful of delivery ids in one statement; more endpoints take a second one.
+  it('delivers once to each of seven endpoints, none to a disabled or a deleted one', async () => {
+    const receivers = await Promise.all(Array.from({ length: 9 }, () => receiver()))
+    const [first, ...more] = receivers
+    const payer = await payerWithEndpoint(file.server, first!)
+    const ids = [payer.endpointId]
+    for (const r of more) {
+      const created = await payer.api.post('/v1/platform/webhook-endpoints', { url: r.url })
+      r.secrets.push(created.body.data.secret)
+      ids.push(created.body.data.id)
+    }
+    expect((await payer.api.patch(`/v1/platform/webhook-endpoints/${ids[7]}`, { status: 'disabled' })).status).toBe(200)
+    expect((await payer.api.delete(`/v1/platform/webhook-endpoints/${ids[8]}`)).status).toBe(200)
+
+    const { intentId } = await pay(payer)
+    await tick()
+    const event = await eventOf(payer.api, intentId)
+    expect(receivers.map((r) => r.of(event.id).filter((d) => d.verified).length)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0])
+    const deliveries = await deliveriesOf(payer.api, event.id)
+    expect(deliveries.map((d) => d.endpoint_id).sort()).toEqual(ids.slice(0, 7).sort())
+    expect(new Set(deliveries.map((d) => d.id)).size).toBe(7)
+    for (const d of deliveries) expect(d.id).toMatch(/^dlv_[0-9a-f]{32}$/)
+  })
 })
 
 describe('webhook endpoints: create, list, get, update, delete', () => {
