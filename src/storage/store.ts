@@ -46,32 +46,62 @@ export interface Store extends Repositories {
   readonly notify?: Db['notify']
 }
 
-const REPOSITORIES = {
-  tenants: TenantRepository,
-  signingKeys: SigningKeyRepository,
-  users: UserRepository,
-  accounts: AccountRepository,
-  intents: PaymentIntentRepository,
-  savedCards: SavedCardRepository,
-  webhooks: WebhookRepository,
-  idempotency: IdempotencyRepository,
-} as const
-
-/** Repositories over one connection or transaction, each made when first used (a transaction uses two or three). */
-export function repositoriesOn(q: Queryable): Repositories {
-  const made: Partial<Record<keyof Repositories, unknown>> = {}
-  const repos = {} as Repositories
-  for (const [name, Repository] of Object.entries(REPOSITORIES) as [keyof Repositories, new (q: Queryable) => unknown][]) {
-    Object.defineProperty(repos, name, { enumerable: true, get: () => (made[name] ??= new Repository(q)) })
+/**
+ * Repositories over one connection or transaction, each made when first used (a transaction
+ * uses two or three). Getters on a class: one shape for every instance, nothing made per call
+ * but the object itself.
+ */
+class BoundRepositories implements Repositories {
+  #tenants?: TenantRepository
+  #signingKeys?: SigningKeyRepository
+  #users?: UserRepository
+  #accounts?: AccountRepository
+  #intents?: PaymentIntentRepository
+  #savedCards?: SavedCardRepository
+  #webhooks?: WebhookRepository
+  #idempotency?: IdempotencyRepository
+  constructor(protected readonly q: Queryable) {}
+  get tenants() {
+    return (this.#tenants ??= new TenantRepository(this.q))
   }
-  return repos
+  get signingKeys() {
+    return (this.#signingKeys ??= new SigningKeyRepository(this.q))
+  }
+  get users() {
+    return (this.#users ??= new UserRepository(this.q))
+  }
+  get accounts() {
+    return (this.#accounts ??= new AccountRepository(this.q))
+  }
+  get intents() {
+    return (this.#intents ??= new PaymentIntentRepository(this.q))
+  }
+  get savedCards() {
+    return (this.#savedCards ??= new SavedCardRepository(this.q))
+  }
+  get webhooks() {
+    return (this.#webhooks ??= new WebhookRepository(this.q))
+  }
+  get idempotency() {
+    return (this.#idempotency ??= new IdempotencyRepository(this.q))
+  }
 }
 
-export function createStore(db: Db): Store {
-  const store = repositoriesOn(db) as Store & { kind: Db['kind'] }
-  Object.defineProperty(store, 'kind', { value: db.kind, enumerable: true })
-  Object.defineProperty(store, 'transaction', { value: <T>(fn: (tx: Repositories) => Promise<T>) => db.transaction((tx) => fn(repositoriesOn(tx))) })
-  if (db.listen) Object.defineProperty(store, 'listen', { value: db.listen.bind(db) })
-  if (db.notify) Object.defineProperty(store, 'notify', { value: db.notify.bind(db) })
-  return store
+export const repositoriesOn = (q: Queryable): Repositories => new BoundRepositories(q)
+
+class DbStore extends BoundRepositories implements Store {
+  readonly kind: Db['kind']
+  readonly listen?: Db['listen']
+  readonly notify?: Db['notify']
+  constructor(private readonly db: Db) {
+    super(db)
+    this.kind = db.kind
+    if (db.listen) this.listen = db.listen.bind(db)
+    if (db.notify) this.notify = db.notify.bind(db)
+  }
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new BoundRepositories(tx)))
+  }
 }
+
+export const createStore = (db: Db): Store => new DbStore(db)
