@@ -46,45 +46,33 @@ export interface Store extends Repositories {
   readonly notify?: Db['notify']
 }
 
+const REPOSITORIES = {
+  tenants: TenantRepository,
+  signingKeys: SigningKeyRepository,
+  users: UserRepository,
+  accounts: AccountRepository,
+  intents: PaymentIntentRepository,
+  savedCards: SavedCardRepository,
+  webhooks: WebhookRepository,
+  idempotency: IdempotencyRepository,
+} as const satisfies { [K in keyof Repositories]: new (q: Queryable) => Repositories[K] }
+
 /**
  * Repositories over one connection or transaction, each made when first used (a transaction
- * uses two or three). Getters on a class: one shape for every instance, nothing made per call
- * but the object itself.
+ * uses two or three). The getters are defined once, on the prototype, from the table above:
+ * one shape for every instance, nothing made per call but the object itself.
  */
-class BoundRepositories implements Repositories {
-  #tenants?: TenantRepository
-  #signingKeys?: SigningKeyRepository
-  #users?: UserRepository
-  #accounts?: AccountRepository
-  #intents?: PaymentIntentRepository
-  #savedCards?: SavedCardRepository
-  #webhooks?: WebhookRepository
-  #idempotency?: IdempotencyRepository
+class BoundRepositories {
+  protected readonly made: Partial<Record<keyof Repositories, unknown>> = {}
   constructor(protected readonly q: Queryable) {}
-  get tenants() {
-    return (this.#tenants ??= new TenantRepository(this.q))
-  }
-  get signingKeys() {
-    return (this.#signingKeys ??= new SigningKeyRepository(this.q))
-  }
-  get users() {
-    return (this.#users ??= new UserRepository(this.q))
-  }
-  get accounts() {
-    return (this.#accounts ??= new AccountRepository(this.q))
-  }
-  get intents() {
-    return (this.#intents ??= new PaymentIntentRepository(this.q))
-  }
-  get savedCards() {
-    return (this.#savedCards ??= new SavedCardRepository(this.q))
-  }
-  get webhooks() {
-    return (this.#webhooks ??= new WebhookRepository(this.q))
-  }
-  get idempotency() {
-    return (this.#idempotency ??= new IdempotencyRepository(this.q))
-  }
+}
+interface BoundRepositories extends Repositories {}
+for (const [name, Repository] of Object.entries(REPOSITORIES) as [keyof Repositories, new (q: Queryable) => unknown][]) {
+  Object.defineProperty(BoundRepositories.prototype, name, {
+    get(this: BoundRepositories) {
+      return (this.made[name] ??= new Repository(this.q))
+    },
+  })
 }
 
 export const repositoriesOn = (q: Queryable): Repositories => new BoundRepositories(q)
