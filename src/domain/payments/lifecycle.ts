@@ -16,6 +16,7 @@ import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import type { CheckoutService } from './checkout.js'
+import { isFinal } from './state.js'
 
 /**
  * How long an intent may sit in `processing` before recovery asks the processor
@@ -54,7 +55,7 @@ export class Lifecycle {
       // Here a challenge is either past its link's expiry or was never shown: decline it.
       if (result?.outcome === 'requires_authentication') result = await processor.completeAuthentication(intent.id, 'decline')
       const after = result ? await this.checkout.settle(intent, result, intent.savedCardId) : await this.checkout.failUnreached(intent)
-      if (after.intent.status === 'succeeded' || after.intent.status === 'failed') n++
+      if (isFinal(after.intent.status)) n++
     }
     return n
   }

@@ -87,7 +87,8 @@ export const can = <S extends string, E extends string>(table: Record<E, Transit
 export const edges = <S extends string, E extends string>(table: Record<E, Transition<S>>) =>
   (Object.entries(table) as [E, Transition<S>][]).flatMap(([event, t]) => t.from.map((from) => ({ from, event, to: t.to })))
 
-export const isFinal = (s: IntentState) => s === 'succeeded' || s === 'failed'
+/** Whether a state is an outcome: nothing leaves it. */
+export const isFinal = (s: IntentState): s is 'succeeded' | 'failed' => s === 'succeeded' || s === 'failed'
 
 export const publicStatus = (s: IntentState): IntentStatus => (s === 'requires_action' || s === 'awaiting_processor' ? 'processing' : s)
 

@@ -6,6 +6,7 @@
 import { newId } from '../shared/ids.js'
 import { formatMajor } from '../shared/money.js'
 import type { PaymentIntent } from '../payments/intents.js'
+import { isFinal } from '../payments/state.js'
 import type { NewEvent } from './model.js'
 
 export type EventType = 'payment_intent.succeeded' | 'payment_intent.failed'
@@ -34,7 +35,7 @@ export function eventBody(type: EventType, intent: PaymentIntent, at: Date) {
 
 /** The event of an intent's outcome at `at`, or undefined while the intent is not final. */
 export function outcomeEvent(intent: PaymentIntent, at: Date): NewEvent | undefined {
-  if (intent.status !== 'succeeded' && intent.status !== 'failed') return undefined
+  if (!isFinal(intent.status)) return undefined
   const type: EventType = intent.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.failed'
   return { id: newId('event'), type, paymentIntentId: intent.id, body: JSON.stringify(eventBody(type, intent, at)), createdAt: at }
 }

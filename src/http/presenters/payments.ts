@@ -1,7 +1,7 @@
 /** The public JSON of payment intents, their links and the page's payment results. */
 import type { PaymentIntent } from '../../domain/payments/intents.js'
 import type { Confirmation, MintedLink } from '../../domain/payments/model.js'
-import { publicStatus } from '../../domain/payments/state.js'
+import { isFinal, publicStatus } from '../../domain/payments/state.js'
 import { formatMajor } from '../../domain/shared/money.js'
 import type { PaymentResult } from '../schemas/objects.js'
 
@@ -45,7 +45,7 @@ export function paymentResultJson(c: Confirmation): PaymentResult {
   }
   return {
     payment_intent_id: i.id,
-    status: i.status === 'succeeded' || i.status === 'failed' ? i.status : 'processing',
+    status: isFinal(i.status) ? i.status : 'processing',
     failure_code: i.failureCode,
     failure_message: i.failureMessage,
     card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,

@@ -41,11 +41,6 @@ export class UserRepository {
     return row && userFrom(row)
   }
 
-  async exists(tenantId: TenantId, userId: UserId): Promise<boolean> {
-    const rows = await this.q.query('SELECT 1 FROM end_users WHERE tenant_id = $1 AND id = $2', [tenantId, userId])
-    return rows.length > 0
-  }
-
   /** Up to `limit` users, newest first, after the cursor position `after`, only those with `externalId` if given. */
   async list(tenantId: TenantId, q: { limit: number; externalId?: string; after?: { createdAt: Date; id: string } }): Promise<User[]> {
     const rows = await this.q.query<UserRow>(
