@@ -84,7 +84,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   await keys.init()
   const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const savedCards = new SavedCardService(store, clock, sealer, deps.encryptionKey)
-  const processors = new ProcessorSet({ db, clock })
+  const processors = new ProcessorSet({ db, clock, timeoutMs: config.processorTimeoutMs }, sealer)
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
   const limiter = new RateLimiter(
     config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),
@@ -103,9 +103,9 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     await writeOutcomeEvent(tx, intent, clock.now())
     setImmediate(wake)
   }
-  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal })
+  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, publicBaseUrl: config.publicBaseUrl })
   const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
-  const lifecycle = new Lifecycle(store, clock, checkout, processors, config.processingRecoverySeconds * 1000)
+  const lifecycle = new Lifecycle(store, clock, checkout, config.processingRecoverySeconds * 1000)
   const deliveryWorker = new DeliveryWorker({
     store,
     clock,

@@ -27,6 +27,12 @@ export interface Config {
   rateLimitMultiplier: number
   /** How long a payment may stay `processing` before recovery asks the processor. */
   processingRecoverySeconds: number
+  /**
+   * How long one call to a card processor may take before its outcome is unknown
+   * (PROCESSOR_TIMEOUT_SECONDS; default 30 s, and always shorter than
+   * PROCESSING_RECOVERY_SECONDS so recovery never races a call still in flight).
+   */
+  processorTimeoutMs: number
   /** How often a worker looks for due work when nothing wakes it (new webhooks wake it at once on PostgreSQL). */
   workerPollSeconds: number
 }
@@ -65,6 +71,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400)
   const processingRecoverySeconds = int('PROCESSING_RECOVERY_SECONDS', 120, 1, 86_400)
   const workerPollSeconds = int('WORKER_POLL_SECONDS', 1, 1, 3600)
+  const processorTimeoutMs = env.PROCESSOR_TIMEOUT_SECONDS
+    ? int('PROCESSOR_TIMEOUT_SECONDS', 30, 1, 600) * 1000
+    : Math.min(30_000, Math.max(100, (processingRecoverySeconds * 1000) / 2))
+  if (processorTimeoutMs >= processingRecoverySeconds * 1000) problems.push('PROCESSOR_TIMEOUT_SECONDS must be shorter than PROCESSING_RECOVERY_SECONDS')
 
   let publicBaseUrl = env.PUBLIC_BASE_URL || `http://localhost:${port}`
   try {
@@ -120,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateWebhookUrls: allow === 'true',
     rateLimitMultiplier,
     processingRecoverySeconds,
+    processorTimeoutMs,
     workerPollSeconds,
   }
 }

@@ -429,6 +429,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/tenants/{tenant_id}/card-processing-accounts/{card_processing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Replace a card-processing account's processor configuration
+         * @description Rotates the credentials: checked against the processor’s schema (nothing saved when a key is missing, unknown or of the wrong kind), stored encrypted, never shown.
+         */
+        patch: operations["adminUpdateCardProcessingAccount"];
+        trace?: never;
+    };
     "/v1/admin/tenants/{tenant_id}/card-processing-accounts/{card_processing_id}/approvals": {
         parameters: {
             query?: never;
@@ -1366,8 +1386,10 @@ export interface operations {
                             /** @description ISO 4217, upper case. */
                             currency: string;
                             status: "pending" | "processing" | "succeeded" | "failed";
-                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error" | "authentication_failed" | "link_expired") | null;
+                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
                             failure_message: string | null;
+                            processor_code: string | null;
+                            processor_message: string | null;
                             card: {
                                 brand: string;
                                 last4: string;
@@ -1487,8 +1509,10 @@ export interface operations {
                             /** @description ISO 4217, upper case. */
                             currency: string;
                             status: "pending" | "processing" | "succeeded" | "failed";
-                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "processing_error" | "authentication_failed" | "link_expired") | null;
+                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
                             failure_message: string | null;
+                            processor_code: string | null;
+                            processor_message: string | null;
                             card: {
                                 brand: string;
                                 last4: string;
@@ -3502,6 +3526,115 @@ export interface operations {
             };
         };
     };
+    adminUpdateCardProcessingAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                card_processing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Processor credentials; stored encrypted, never shown. */
+                    config: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            card_processing_id: string;
+                            /** @enum {string} */
+                            object: "card_processing_account";
+                            tenant_id: string;
+                            name: string;
+                            processor: string;
+                            currencies: string[];
+                            priority: number;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
     adminApproveEnrolment: {
         parameters: {
             query?: never;
@@ -3812,6 +3945,11 @@ export interface operations {
                                 id: string;
                                 prompt: string;
                             };
+                            /** @description 3-D Secure at the processor: the frame goes to `url` (GET), or posts to /pay/{token}/redirect, which sends the processor’s form (POST). */
+                            redirect?: {
+                                url: string;
+                                method: "GET" | "POST";
+                            };
                             card: {
                                 brand: string;
                                 last4: string;
@@ -3922,6 +4060,11 @@ export interface operations {
                             challenge?: {
                                 id: string;
                                 prompt: string;
+                            };
+                            /** @description 3-D Secure at the processor: the frame goes to `url` (GET), or posts to /pay/{token}/redirect, which sends the processor’s form (POST). */
+                            redirect?: {
+                                url: string;
+                                method: "GET" | "POST";
                             };
                             card: {
                                 brand: string;

@@ -23,7 +23,8 @@ Usage:
   paylink client create --tenant T [--scopes "payments:write users:write …"]
   paylink client create --admin                    an operator client for /v1/admin
   paylink client revoke --client C
-  paylink account create --tenant T --processor sandbox --currencies USD,EUR --name N [--priority P]
+  paylink account create --tenant T --processor sandbox|stripe|adyen --currencies USD,EUR --name N [--priority P] [--config JSON]
+  paylink account update --account A --config JSON   replace the account's processor credentials (checked, stored encrypted)
   paylink account approve --tenant T --user U --account A
   paylink keys rotate                              a new access-token signing key (the previous one keeps verifying)
   paylink openapi                                  print the OpenAPI document
@@ -32,6 +33,18 @@ Every command takes --json.`
 const BOOLEAN_FLAGS = new Set(['json', 'admin', 'allow-top-level', 'help', 'demo'])
 
 type Output = Record<string, unknown>
+
+/** `--config JSON`: a JSON object. The value is never repeated in an error: it holds credentials. */
+function configFlag(text: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new UsageError('--config must be a JSON object, e.g. \'{"secret_key": "sk_test_…", "webhook_secret": "whsec_…"}\'')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--config must be a JSON object')
+  return value as Record<string, unknown>
+}
 
 async function withServices<T>(purpose: string, fn: (s: Services) => Promise<T>): Promise<T> {
   const config = loadConfig()
@@ -102,11 +115,20 @@ async function run(words: string[], f: Flags): Promise<{ json: Output; text: str
       const currencies = f.required('currencies').split(/[\s,]+/).filter(Boolean)
       const name = f.required('name')
       const priorityText = f.one('priority')
+      const configText = f.one('config')
       f.done()
       const priority = priorityText === undefined ? undefined : Number(priorityText)
       if (priority !== undefined && !Number.isInteger(priority)) throw new UsageError('--priority must be a whole number')
-      const a = await withServices('paylink account create', (s) => s.tenants.createAccount(tenant, { name, processor, currencies, priority }))
+      const config = configText === undefined ? undefined : configFlag(configText)
+      const a = await withServices('paylink account create', (s) => s.tenants.createAccount(tenant, { name, processor, currencies, priority, config }))
       return { json: { card_processing_id: a.id }, text: `Card-processing account ${a.id} (${a.processor}, ${a.currencies.join(', ')})` }
+    }
+    case 'account update': {
+      const account = f.required('account')
+      const config = configFlag(f.required('config'))
+      f.done()
+      const a = await withServices('paylink account update', (s) => s.tenants.updateAccountConfig(account, config))
+      return { json: { card_processing_id: a.id, updated: ['config'] }, text: `Card-processing account ${a.id}: new ${a.processor} configuration saved (encrypted).` }
     }
     case 'account approve': {
       const tenant = f.required('tenant')

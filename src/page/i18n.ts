@@ -295,6 +295,24 @@ const FAILURES: Table<Record<FailureCode, string>> = {
     fr: 'Le code de sécurité est incorrect.',
     de: 'Die Prüfnummer ist falsch.',
   },
+  incorrect_number: {
+    en: 'Your card number is incorrect.',
+    es: 'El número de tu tarjeta es incorrecto.',
+    fr: 'Le numéro de votre carte est incorrect.',
+    de: 'Ihre Kartennummer ist falsch.',
+  },
+  lost_or_stolen: {
+    en: 'Your card was declined. Please use another card.',
+    es: 'Tu tarjeta fue rechazada. Usa otra tarjeta.',
+    fr: 'Votre carte a été refusée. Veuillez utiliser une autre carte.',
+    de: 'Ihre Karte wurde abgelehnt. Bitte verwenden Sie eine andere Karte.',
+  },
+  fraudulent: {
+    en: 'Your card was declined. Please use another card.',
+    es: 'Tu tarjeta fue rechazada. Usa otra tarjeta.',
+    fr: 'Votre carte a été refusée. Veuillez utiliser une autre carte.',
+    de: 'Ihre Karte wurde abgelehnt. Bitte verwenden Sie eine andere Karte.',
+  },
   processing_error: {
     en: 'An error occurred while processing your card.',
     es: 'Se produjo un error al procesar tu tarjeta.',

@@ -170,7 +170,14 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
       }
       if (saved_card_id !== undefined && save_card !== undefined) throw new AppError('validation_error', 'save_card goes with a new card.', [{ field: 'save_card', issue: 'is only for a new card' }])
       const session = request.headers[SESSION_HEADER] as string | undefined
-      const result = await confirming(request.ip, request.params.token, () => checkout.confirm(request.params.token, session, card ? { card, save_card: save_card ?? false } : { saved_card_id: saved_card_id! }))
+      // What 3-D Secure asks about the shopper's browser; nothing of it is stored.
+      const browser = {
+        ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'] } : {}),
+        ...(request.headers.accept ? { acceptHeader: request.headers.accept } : {}),
+        ...(request.headers['accept-language'] ? { language: request.headers['accept-language'].split(',')[0]!.trim() } : {}),
+      }
+      const input = card ? { card, save_card: save_card ?? false } : { saved_card_id: saved_card_id! }
+      const result = await confirming(request.ip, request.params.token, () => checkout.confirm(request.params.token, session, input, browser))
       return ok(request, result)
     },
   )

@@ -1,5 +1,7 @@
 /** The adapters that ship with paylink. The composition root imports this once. */
 import { registerProcessor } from './registry.js'
 import { sandboxFactory } from './sandbox/sandbox.js'
+import { stripeFactory } from './stripe/stripe.js'
 
 registerProcessor(sandboxFactory)
+registerProcessor(stripeFactory)

@@ -1,12 +1,20 @@
 /**
- * The contract every card processor adapter fulfils. The core calls only this interface
- * (through the registry), never an adapter. An adapter owns its wire types and maps its
- * processor's statuses to these outcomes; anything it cannot map is `processing_error`
- * for a failed call, never a success.
+ * The contract every card processor adapter fulfils (SPEC "Card processors"). The core calls
+ * only this interface, through the registry, never an adapter. An adapter owns its wire
+ * types and maps its processor's answers onto these outcomes with tables of its own.
+ *
+ * - Every call carries an attempt reference: `key` is the payment intent id (the merchant
+ *   reference and the root of every idempotency key the adapter derives), `processorRef`
+ *   the processor's own id once paylink has stored it.
+ * - One adapter instance per account configuration (credentials differ per account); an
+ *   adapter never sees paylink's database and keeps no state but what the processor keeps.
+ * - A throw, a timeout, a 5xx or a dropped connection is `unknown`, never `failed`: the core
+ *   turns any throw into `unknown` and recovery finds out (`lookup`, the processor's
+ *   webhook, or `cancel`).
  */
 import type { FailureCode } from '../domain/payments/intents.js'
 
-/** A card as typed into the page. Lives only in memory for the length of one charge call. */
+/** A card as typed into the page. Lives only in memory for the length of one processor call. */
 export interface CardInput {
   number: string
   expMonth: number
@@ -15,6 +23,7 @@ export interface CardInput {
   name?: string
 }
 
+/** What may be shown of a card: never its number or CVC. */
 export interface CardDetails {
   brand: string
   last4: string
@@ -22,56 +31,119 @@ export interface CardDetails {
   expYear: number
 }
 
-export interface ChargeInput {
-  /** The payment intent id: the processor charges at most once per key. */
-  idempotencyKey: string
-  amountMinor: number
-  currency: string
-  /** Exactly one of `card` and `savedToken`. */
-  card?: CardInput
-  savedToken?: string
-  /** Ask for a reusable token when the charge succeeds. */
-  saveCard: boolean
-  /** The account's own configuration (credentials), decrypted. */
-  accountConfig: Record<string, unknown>
+/** Which attempt a call is about. */
+export interface AttemptRef {
+  /** The payment intent id. */
+  key: string
+  /** The processor's id for the attempt (a Stripe PaymentIntent, an Adyen pspReference), once known. */
+  processorRef?: string
 }
 
-/** A 3-D Secure challenge the page shows in the frame. */
+export interface Attempt extends AttemptRef {
+  /**
+   * Stores the processor's id for this attempt before the card is sent, where the processor
+   * gives one first (Stripe: the PaymentIntent is created without the card). Resolves once
+   * it is committed; the adapter must not send the card before.
+   */
+  remember(processorRef: string): Promise<void>
+}
+
+/** The user a card is saved for, at this account (a Stripe Customer, an Adyen shopperReference). */
+export interface SaveFor {
+  /** Stable per (tenant, user, account): `usr_…` scoped by the tenant. */
+  shopperReference: string
+  /** The processor's customer id for this shopper at this account, when paylink has one. */
+  customerRef?: string
+}
+
+export interface AuthorizeInput {
+  /** Exactly one of `card` and `savedCard`. */
+  card?: CardInput
+  savedCard?: { token: string; customerRef?: string }
+  amountMinor: number
+  currency: string
+  /** Ask for a reusable token when the charge succeeds. */
+  saveFor?: SaveFor
+  /** Where the processor sends the shopper back after a redirect (3-D Secure). */
+  returnUrl: string
+  /** What the browser told us, for 3-D Secure (origin, user agent, language). */
+  browser?: { userAgent?: string; acceptHeader?: string; language?: string; origin?: string }
+}
+
+/** A 3-D Secure challenge the page shows in the frame (the sandbox's). */
 export interface Challenge {
   id: string
   /** What the cardholder is asked, in plain words. */
   prompt: string
 }
 
-export type ChargeOutcome = 'succeeded' | 'failed' | 'requires_authentication'
-
-export interface ChargeResult {
-  outcome: ChargeOutcome
-  /** Set when the outcome is `failed`. */
-  failureCode?: Exclude<FailureCode, 'link_expired'>
-  /** The processor's own id for the charge. */
-  reference: string
-  /** A reusable token, when `saveCard` was asked and the charge succeeded. */
-  savedToken?: string
-  challenge?: Challenge
-  card: CardDetails
+/** Where the frame goes for 3-D Secure: a GET to `url`, or a POST of `fields` to it. */
+export interface Redirect {
+  url: string
+  method: 'GET' | 'POST'
+  fields?: Record<string, string>
 }
+
+/** The paylink failure codes a processor can answer (`link_expired` is paylink's own). */
+export type ProcessorFailure = Exclude<FailureCode, 'link_expired'>
+
+/** The processor's answer about an attempt. */
+export type Outcome =
+  | { kind: 'succeeded'; processorRef: string; card?: CardDetails; savedCard?: SavedCardToken }
+  | { kind: 'failed'; processorRef?: string; failureCode: ProcessorFailure; processorCode: string | null; processorMessage: string | null; card?: CardDetails }
+  | { kind: 'requires_action'; processorRef: string; redirect: Redirect; card?: CardDetails }
+  | { kind: 'challenge'; processorRef: string; challenge: Challenge; card?: CardDetails }
+  /** The processor will say later, by webhook or lookup. */
+  | { kind: 'pending'; processorRef?: string; card?: CardDetails }
+  /** Nobody can tell yet (a timeout, a 5xx, a lost connection): never shown as a failure. */
+  | { kind: 'unknown'; processorRef?: string; reason: string }
+
+export interface SavedCardToken {
+  token: string
+  /** The processor's customer id the token belongs to (Stripe), kept with the card. */
+  customerRef?: string
+}
+
+/** What came back with the shopper from a redirect: the query string or form fields, as sent. */
+export type Returned = Record<string, string>
+
+export type RefundOutcome =
+  | { kind: 'succeeded'; processorRef: string }
+  | { kind: 'pending'; processorRef?: string }
+  | { kind: 'failed'; processorRef?: string; failureCode: ProcessorFailure; processorCode: string | null; processorMessage: string | null }
+  | { kind: 'unknown'; reason: string }
+
+/** A verified event from the processor's webhook. */
+export type ProcessorEvent =
+  | { id: string; type: 'payment'; key: string | null; processorRef: string | null; outcome: Outcome }
+  | { id: string; type: 'refund'; refundKey: string | null; processorRef: string | null; outcome: RefundOutcome }
+  /** A saved card's token that arrived after the payment (Adyen's stored payment method). */
+  | { id: string; type: 'saved_card'; key: string | null; savedCard: SavedCardToken }
+  | { id: string; type: 'ignored' }
 
 export interface CardProcessor {
   readonly name: string
-  /** Enrolments in accounts of this processor are approved at once (the sandbox). */
-  readonly autoApprove: boolean
-  charge(input: ChargeInput): Promise<ChargeResult>
-  /** Finishes a charge that asked for authentication; `answer` is what the cardholder chose. */
-  completeAuthentication(idempotencyKey: string, answer: 'approve' | 'decline'): Promise<ChargeResult>
-  /** The latest outcome for an idempotency key, or undefined when the processor never saw it. */
-  retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>
+  /** Charges once per attempt key, however often it is asked. */
+  authorize(attempt: Attempt, input: AuthorizeInput): Promise<Outcome>
   /**
-   * Optional: makes sure no charge will ever be made under this key. Returns the charge
-   * if one was made first (then it stands), undefined when the key is now closed. Recovery
-   * calls it before failing a payment the processor never saw, so a charge request still
-   * in flight cannot land after the payment was failed. Without it, recovery relies on
-   * PROCESSING_RECOVERY_SECONDS being longer than any charge call.
+   * Finishes an attempt that needed the shopper: the sandbox's challenge answer
+   * (`{answer: 'approve' | 'decline'}`) or what a redirect returned with.
    */
-  void?(idempotencyKey: string): Promise<ChargeResult | undefined>
+  completeAction(ref: AttemptRef, returned: Returned): Promise<Outcome>
+  /** The processor's latest answer for the attempt; `not_found` when it never saw it. */
+  lookup(ref: AttemptRef): Promise<Outcome | { kind: 'not_found' }>
+  /**
+   * Closes an attempt whose outcome will never be known otherwise, so that nothing can be
+   * charged under it later. Answers what stands: `failed` when it is closed, `succeeded`
+   * when a charge got there first, `unknown` when the processor could not be asked.
+   */
+  cancel(ref: AttemptRef): Promise<Outcome>
+  /** Gives money back: `refundKey` (the refund id) is the idempotency key. */
+  refund(input: { ref: AttemptRef; refundKey: string; amountMinor: number; currency: string }): Promise<RefundOutcome>
+  /** Verifies and reads a webhook from the processor; a bad signature throws `WebhookSignatureError`. */
+  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<ProcessorEvent[]>
+  deleteSavedCard(card: SavedCardToken & { shopperReference: string }): Promise<void>
 }
+
+/** A webhook whose signature does not verify: answered 400, nothing applied. */
+export class WebhookSignatureError extends Error {}

@@ -166,9 +166,9 @@ describe('/v1/admin/tenants/{tenant_id}/card-processing-accounts', () => {
     expect(low.status).toBe(201)
     expect(low.body.data).toMatchObject({ object: 'card_processing_account', tenant_id: tenantId, name: 'Backup', processor: 'sandbox', currencies: ['USD'], priority: 100 })
     expect(low.body.data.card_processing_id).toMatch(/^cpa_[a-z0-9]+$/)
-    const main = await admin.post(base, { name: 'Main', processor: 'sandbox', currencies: ['USD', 'EUR'], priority: 5, config: { api_key: 'sk_secret_value' } })
+    const main = await admin.post(base, { name: 'Main', processor: 'stripe', currencies: ['USD', 'EUR'], priority: 5, config: { secret_key: 'sk_test_secret_value', webhook_secret: 'whsec_value' } })
     expect(main.status).toBe(201)
-    expect(JSON.stringify(main.body)).not.toContain('sk_secret_value')
+    expect(JSON.stringify(main.body)).not.toContain('sk_test_secret_value')
 
     const list = await admin.get(base)
     expect(list.status).toBe(200)
@@ -178,7 +178,53 @@ describe('/v1/admin/tenants/{tenant_id}/card-processing-accounts', () => {
         [low.body.data.card_processing_id, ['USD'], 100],
       ].sort(),
     )
-    expect(JSON.stringify(list.body)).not.toContain('sk_secret_value')
+    expect(JSON.stringify(list.body)).not.toContain('sk_test_secret_value')
+  })
+
+  it('checks a configuration against the processor’s schema, naming each key, and saves nothing when it does not fit', async () => {
+    const { tenantId } = await adminTenant()
+    const base = `/v1/admin/tenants/${tenantId}/card-processing-accounts`
+    const bad = await admin.post(base, { name: 'Stripe', processor: 'stripe', currencies: ['EUR'], config: { secret_key: 'pk_live_publishable_value', webhook_secret: 7, api_base: 'ftp://x', extra: 1 } })
+    expect(bad.status).toBe(422)
+    expect(bad.body.error.code).toBe('validation_error')
+    expect(bad.body.error.details).toEqual([
+      { field: 'config.secret_key', issue: expect.stringMatching(/secret key/) },
+      { field: 'config.webhook_secret', issue: 'must be a string' },
+      { field: 'config.api_base', issue: expect.stringMatching(/http\(s\) URL/) },
+      { field: 'config.extra', issue: expect.stringMatching(/not a setting/) },
+    ])
+    expect(JSON.stringify(bad.body)).not.toContain('pk_live_publishable_value')
+    const sandboxWithConfig = await admin.post(base, { name: 'S', processor: 'sandbox', currencies: ['USD'], config: { api_key: 'x' } })
+    expect(sandboxWithConfig.status).toBe(422)
+    expect(sandboxWithConfig.body.error.details).toEqual([{ field: 'config.api_key', issue: expect.any(String) }])
+    const stripeWithout = await admin.post(base, { name: 'S', processor: 'stripe', currencies: ['USD'] })
+    expect(stripeWithout.status).toBe(422)
+    expect(stripeWithout.body.error.details.map((d: any) => d.field).sort()).toEqual(['config.secret_key', 'config.webhook_secret'])
+    expect((await admin.get(base)).body.data).toEqual([])
+  })
+
+  it('replaces a configuration with PATCH (checked, sealed, never shown); another tenant’s path is 404', async () => {
+    const { tenantId } = await adminTenant()
+    const other = await adminTenant()
+    const base = `/v1/admin/tenants/${tenantId}/card-processing-accounts`
+    const created = await admin.post(base, { name: 'Stripe', processor: 'stripe', currencies: ['USD'], config: { secret_key: 'sk_test_first111', webhook_secret: 'whsec_first' } })
+    const id = created.body.data.card_processing_id
+    const sealedBefore = await server.db.query<{ config_encrypted: string }>('SELECT config_encrypted FROM card_processing_accounts WHERE id = $1', [id])
+    const patched = await admin.patch(`${base}/${id}`, { config: { secret_key: 'sk_test_second222', webhook_secret: 'whsec_second' } })
+    expect(patched.status).toBe(200)
+    expect(patched.body.data).toMatchObject({ card_processing_id: id, processor: 'stripe' })
+    expect(JSON.stringify(patched.body)).not.toContain('sk_test_second222')
+    const [row] = await server.db.query<{ config_encrypted: string }>('SELECT config_encrypted FROM card_processing_accounts WHERE id = $1', [id])
+    expect(row!.config_encrypted).not.toBe(sealedBefore[0]!.config_encrypted)
+    expect(row!.config_encrypted).not.toContain('sk_test_')
+    expect(server.services.sealer.open(row!.config_encrypted, `account:${id}`).toString()).toContain('sk_test_second222')
+
+    const refused = await admin.patch(`${base}/${id}`, { config: { secret_key: 'pk_test_publishable' } })
+    expect(refused.status).toBe(422)
+    const [unchanged] = await server.db.query<{ config_encrypted: string }>('SELECT config_encrypted FROM card_processing_accounts WHERE id = $1', [id])
+    expect(unchanged!.config_encrypted).toBe(row!.config_encrypted)
+    const elsewhere = await admin.patch(`/v1/admin/tenants/${other.tenantId}/card-processing-accounts/${id}`, { config: { secret_key: 'sk_test_x1', webhook_secret: 'whsec_x' } })
+    expect(elsewhere.status).toBe(404)
   })
 
   it('refuses an unknown processor and an unknown currency with 422 naming the field', async () => {

@@ -6,11 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiClient, expectFieldRefused, expectNotFoundAsMissing, getToken, intentOf, mint, newTenant, startServer, type TestServer } from '../helpers/index.js'
 import { registerProcessor } from '../../src/processors/registry.js'
+import { sandboxFactory } from '../../src/processors/sandbox/sandbox.js'
 
 let server: TestServer
 beforeAll(async () => {
   // A processor whose enrolments wait for the operator, unlike the sandbox.
-  registerProcessor({ name: 'test-manual', autoApprove: false })
+  registerProcessor({ ...sandboxFactory, name: 'test-manual', autoApprove: false })
+  // The sandbox with credentials to hide (the sandbox itself takes none).
+  registerProcessor({ ...sandboxFactory, name: 'test-keyed', checkConfig: () => [] })
   server = await startServer()
 })
 afterAll(() => server.close())
@@ -153,13 +156,13 @@ describe('an account of a processor that does not approve at once stays pending 
 describe('the list shows what a tenant may see of an account, never credentials', () => {
   it('shows card_processing_id, object, name, processor, currencies, status, is_default and created_at only', async () => {
     const t = await tenantWithUser()
-    const acc = await t.account({ name: 'Cards EU', currencies: ['EUR', 'GBP'], config: { api_key: 'sk_secret_x', webhook_secret: 'whsec_hidden_y' } })
+    const acc = await t.account({ name: 'Cards EU', processor: 'test-keyed', currencies: ['EUR', 'GBP'], config: { api_key: 'sk_secret_x', webhook_secret: 'whsec_hidden_y' } })
     const enrolled = await t.enrol(acc.id)
     const list = await t.list('?currency=EUR')
     expect(list.status).toBe(200)
     expect(list.body).toEqual({
       success: true,
-      data: [shownApprovedDefault(acc, 'Cards EU', ['EUR', 'GBP'])],
+      data: [{ ...shownApprovedDefault(acc, 'Cards EU', ['EUR', 'GBP']), processor: 'test-keyed' }],
       error: null,
       request_id: expect.stringMatching(/^req_/),
     })

@@ -237,6 +237,38 @@ describe('paylink account create', () => {
     expect(out.card_processing_id).toMatch(/^cpa_[a-z0-9]+$/)
     accountId = out.card_processing_id
   })
+
+  it('takes a Stripe account with --config, sealed: the database never holds the key in clear', { timeout: 60_000 }, async () => {
+    const secret = 'sk_test_cliSecretValue123'
+    const out = printed(
+      await cli([
+        'account', 'create', '--tenant', tenant.tenant_id, '--processor', 'stripe', '--currencies', 'USD', '--name', 'Stripe',
+        '--config', JSON.stringify({ secret_key: secret, webhook_secret: 'whsec_cliHookSecret' }), '--json',
+      ]),
+    )
+    expect(out.card_processing_id).toMatch(/^cpa_/)
+    const rotated = printed(await cli(['account', 'update', '--account', out.card_processing_id, '--config', JSON.stringify({ secret_key: 'sk_test_rotated456', webhook_secret: 'whsec_rotated' }), '--json']))
+    expect(rotated).toEqual({ card_processing_id: out.card_processing_id, updated: ['config'] })
+    const listed = await cli(['tenant', 'list', '--json'])
+    for (const text of [listed.stdout, listed.stderr, JSON.stringify(out), JSON.stringify(rotated)]) {
+      for (const s of [secret, 'whsec_cliHookSecret', 'sk_test_rotated456']) expect(text).not.toContain(s)
+    }
+  })
+
+  it('refuses a configuration that does not fit the processor, naming the key, and saves nothing', { timeout: 60_000 }, async () => {
+    const run = await cli([
+      'account', 'create', '--tenant', tenant.tenant_id, '--processor', 'stripe', '--currencies', 'USD', '--name', 'Broken',
+      '--config', JSON.stringify({ secret_key: 'sk_test_okValue1', webhok_secret: 'whsec_typo' }),
+    ])
+    expect(run.code).toBeGreaterThan(0)
+    expect(run.stderr).toMatch(/webhook_secret is required/)
+    expect(run.stderr).toMatch(/webhok_secret is not a setting/)
+    expect(run.stderr).not.toContain('whsec_typo')
+    expect(run.stderr).not.toContain('sk_test_okValue1')
+    const notJson = await cli(['account', 'update', '--account', accountId, '--config', '{secret'])
+    expect(notJson.code).toBeGreaterThan(0)
+    expect(notJson.stderr).toMatch(/--config must be a JSON object/)
+  })
 })
 
 describe('paylink client create', () => {
@@ -330,9 +362,9 @@ describe('what the CLI made works over HTTP', () => {
     const names = tenants.body.data.map((t: any) => t.name)
     for (const refused of refusedTenantNames) expect(names).not.toContain(refused)
     const accounts = await api('GET', `/v1/admin/tenants/${tenant.tenant_id}/card-processing-accounts`, r.body.access_token)
-    expect(accounts.body.data).toEqual([
-      expect.objectContaining({ card_processing_id: accountId, name: 'Main sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'], priority: 5 }),
-    ])
+    // The refused `--config` saved nothing: only the sandbox and the Stripe account are there.
+    expect(accounts.body.data.map((a: any) => a.name).sort()).toEqual(['Main sandbox', 'Stripe'])
+    expect(accounts.body.data.find((a: any) => a.card_processing_id === accountId)).toMatchObject({ name: 'Main sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'], priority: 5 })
   })
 })
 

@@ -50,6 +50,8 @@ describe('a payment intent has the fields of SPEC "Objects"', () => {
         status: 'pending',
         failure_code: null,
         failure_message: null,
+        processor_code: null,
+        processor_message: null,
         card: null,
         saved_card_id: null,
         expires_at: minted.body.data.expires_at,

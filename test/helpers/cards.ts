@@ -30,6 +30,10 @@ export const CARDS = {
   processingError: failingWith('processing_error'),
   /** Asks for 3-D Secure: approve succeeds, decline fails as authentication_failed. */
   challenge: one('asks for 3-D Secure', TEST_CARD_NUMBERS.find((n) => behaviourOf(n).kind === 'challenge')),
+  /** Succeeds; its refunds fail as processing_error. */
+  refundFails: one('fails its refunds', TEST_CARD_NUMBERS.find((n) => { const b = behaviourOf(n); return b.kind === 'succeed' && b.refund === 'fail' })),
+  /** Succeeds, but the answer is lost: the payment stays processing until recovery looks it up. */
+  lostAnswer: one('loses its answer', TEST_CARD_NUMBERS.find((n) => { const b = behaviourOf(n); return b.kind === 'succeed' && b.answer === 'lost' })),
 }
 
 /** Every documented test card, the succeeding ones first. */

@@ -110,10 +110,13 @@ describe('the transitions in the database', () => {
     return id
   }
 
+  const card = { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2040 }
   const outcome = (status: 'succeeded' | 'failed') => ({
     status,
     failureCode: status === 'failed' ? ('card_declined' as const) : null,
     failureMessage: null,
+    processorCode: null,
+    processorMessage: null,
     card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2040 },
     processorReference: 'ref',
     savedCardId: null,
@@ -121,8 +124,10 @@ describe('the transitions in the database', () => {
 
   /** Each repository method against every state: it wins exactly from the table's sources. */
   const moves: Record<string, { event: IntentEvent; run: (id: PaymentIntentId) => Promise<boolean> }> = {
-    start: { event: 'start', run: async (id) => !!(await store.intents.start(tenantId, id, at, { saveCard: false, fingerprint: null })) },
-    requireAction: { event: 'require_action', run: (id) => store.intents.requireAction(tenantId, id, { challengeId: 'c', processorReference: 'r', savedCardId: null }, at) },
+    start: { event: 'start', run: async (id) => !!(await store.intents.start(tenantId, id, at, { saveCard: false, fingerprint: null, card, savedCardId: null })) },
+    requireAction: { event: 'require_action', run: (id) => store.intents.requireAction(tenantId, id, { challengeId: 'c', processorReference: 'r', returnStateHash: null, redirect: null }, at) },
+    resume: { event: 'resume', run: async (id) => !!(await store.intents.resume(tenantId, id, at)) },
+    awaitProcessor: { event: 'await_processor', run: (id) => store.intents.awaitProcessor(tenantId, id, 'r', at) },
     succeed: { event: 'succeed', run: async (id) => !!(await store.intents.finish(tenantId, id, outcome('succeeded'), at)) },
     fail: { event: 'fail', run: async (id) => !!(await store.intents.finish(tenantId, id, outcome('failed'), at)) },
     failWithoutOutcome: { event: 'fail', run: async (id) => !!(await store.intents.failWithoutOutcome(tenantId, id, { code: 'processing_error', message: 'x' }, at)) },

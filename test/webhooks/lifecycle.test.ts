@@ -12,6 +12,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { CARDS, EXP_YEAR, MINUTE, intentOf, mint, payLink, type EndpointPayer, type Receiver } from '../helpers/index.js'
 import { eventOf, webhookTestFile } from './support.js'
+import { SandboxProcessor } from '../../src/processors/sandbox/sandbox.js'
 
 /** SPEC default LINK_TTL_SECONDS. */
 const LINK_TTL = 600_000
@@ -35,17 +36,16 @@ async function claimedAndAbandoned(payer: EndpointPayer, intentId: string) {
   expect(rows).toHaveLength(1)
 }
 
-/** The processor charges the card for the intent (its idempotency key); paylink never hears the answer. */
+/** The sandbox as paylink's recovery sees it (its ledger is in the test database). */
+const sandbox = () => new SandboxProcessor({ db: file.server.db, clock: file.server.clock, timeoutMs: 1000 })
+
+/** The processor charges the card for the intent (its attempt key); paylink never hears the answer. */
 async function chargedAtProcessor(intentId: string, number: string) {
-  const result = await file.server.services.processors.get('sandbox').charge({
-    idempotencyKey: intentId,
-    amountMinor: 1250,
-    currency: 'USD',
-    card: { number, expMonth: 12, expYear: EXP_YEAR, cvc: '123' },
-    saveCard: false,
-    accountConfig: {},
-  })
-  return result
+  const outcome = await sandbox().authorize(
+    { key: intentId, remember: async () => {} },
+    { amountMinor: 1250, currency: 'USD', card: { number, expMonth: 12, expYear: EXP_YEAR, cvc: '123' }, returnUrl: 'http://localhost/return' },
+  )
+  return { kind: outcome.kind, reference: 'processorRef' in outcome ? outcome.processorRef : undefined }
 }
 
 /** A new tenant's link whose confirm crashed after claiming it. */
@@ -129,9 +129,44 @@ describe('Expiry: a pending intent at expires_at becomes failed / link_expired, 
 })
 
 describe('Recovery: an intent left in processing is finished with the processorâ€™s outcome', () => {
+  it('shows a lost answer as processing, never as a failure, then records the charge recovery finds', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    const answer = await payLink(link.payUrl, CARDS.lostAnswer)
+    expect(answer).toMatchObject({ status: 'processing', failure_code: null })
+    const confirmedAt = file.server.clock.now().getTime()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'processing', card: { last4: CARDS.lostAnswer.slice(-4) } })
+
+    moveTo(confirmedAt + STALE_PROCESSING)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'succeeded', failure_code: null, card: { last4: CARDS.lostAnswer.slice(-4) } })
+    expect(hooksFor(hooks, link.intentId).map((h) => h.json.type)).toEqual(['payment_intent.succeeded'])
+    expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'succeeded' }])
+  })
+
+  it('treats a processor call that throws as an unknown outcome: processing, then what the processor says', async () => {
+    const { hooks, payer } = await tenant()
+    const link = await mint(payer)
+    // The adapter charges, then the connection drops before its answer is read.
+    const original = SandboxProcessor.prototype.authorize
+    const thrown = vi.spyOn(SandboxProcessor.prototype, 'authorize').mockImplementationOnce(async function (this: SandboxProcessor, ...args) {
+      await original.apply(this, args)
+      throw new Error('socket hang up')
+    })
+    const answer = await payLink(link.payUrl, CARDS.declined)
+    thrown.mockRestore()
+    expect(answer).toMatchObject({ status: 'processing', failure_code: null })
+    expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
+
+    file.server.clock.advance(STALE_PROCESSING)
+    await tick()
+    expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'card_declined', processor_code: 'card_declined' })
+    expect(hooksFor(hooks, link.intentId).map((h) => h.json.type)).toEqual(['payment_intent.failed'])
+  })
+
   it('records a charge the processor made but paylink never recorded: succeeded, no second charge, its webhook', async () => {
     const { hooks, payer, link, charged } = await chargedAndAbandoned(CARDS.visa)
-    expect(charged.outcome).toBe('succeeded')
+    expect(charged.kind).toBe('succeeded')
     const claimedAt = file.server.clock.now().getTime()
 
     // Not before 2 minutes: the confirm that claimed it may still be waiting for the processor.
@@ -140,8 +175,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'processing' })
     expect(hooksFor(hooks, link.intentId)).toHaveLength(0)
 
-    const sandbox = file.server.services.processors.get('sandbox')
-    const charge = vi.spyOn(sandbox, 'charge')
+    const charge = vi.spyOn(SandboxProcessor.prototype, 'authorize')
     moveTo(claimedAt + STALE_PROCESSING)
     await tick()
     expect(charge).not.toHaveBeenCalled()
@@ -183,7 +217,7 @@ describe('Recovery: an intent left in processing is finished with the processorâ
 
   it('declines at once a challenge the processor asked for but paylink never recorded: the cardholder could never answer it', async () => {
     const { hooks, payer, link, charged: asked } = await chargedAndAbandoned(CARDS.challenge)
-    expect(asked.outcome).toBe('requires_authentication')
+    expect(asked.kind).toBe('challenge')
     file.server.clock.advance(STALE_PROCESSING)
     await tick()
     expect(await intentOf(payer, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
@@ -199,15 +233,8 @@ describe('Recovery: an intent left in processing is finished with the processorâ
     // Recovery closed the key at the processor: nothing charged, and a charge request still in
     // flight with that key cannot land after the payment was failed.
     expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
-    const late = await file.server.services.processors.get('sandbox').charge({
-      idempotencyKey: link.intentId,
-      amountMinor: 1250,
-      currency: 'USD',
-      card: { number: CARDS.visa, expMonth: 12, expYear: EXP_YEAR, cvc: '123' },
-      saveCard: false,
-      accountConfig: {},
-    })
-    expect(late.outcome).toBe('failed')
+    const late = await chargedAtProcessor(link.intentId, CARDS.visa)
+    expect(late.kind).toBe('failed')
     expect(await chargesAtProcessor(link.intentId)).toMatchObject([{ status: 'failed' }])
     expect((await intentOf(payer, link.intentId)).status).toBe('failed')
     const sent = hooksFor(hooks, link.intentId)

@@ -59,10 +59,15 @@ export class SavedCardService {
   }
 
   /** The card and its decrypted processor token, if the user may pay with it on this account. */
-  async tokenFor(tenantId: string, cardId: string, userId: string, accountId: string): Promise<{ card: SavedCard; token: string } | undefined> {
+  async tokenFor(tenantId: string, cardId: string, userId: string, accountId: string): Promise<{ card: SavedCard; token: string; customerRef: string | null } | undefined> {
     const found = await this.store.savedCards.findWithToken(tenantId as TenantId, cardId as CardId, userId as UserId, accountId as AccountId)
     if (!found) return undefined
-    return { card: found.card, token: this.sealer.open(found.sealedToken, tokenContext(tenantId, found.card.id)).toString('utf8') }
+    return { card: found.card, token: this.sealer.open(found.sealedToken, tokenContext(tenantId, found.card.id)).toString('utf8'), customerRef: found.customerRef }
+  }
+
+  /** The processor's customer for this user at this account, when a card was saved there before. */
+  customerRef(tenantId: TenantId, userId: UserId, accountId: AccountId): Promise<string | undefined> {
+    return this.store.savedCards.customerRef(tenantId, userId, accountId)
   }
 
   /**
@@ -71,12 +76,23 @@ export class SavedCardService {
    */
   async save(
     tx: Repositories,
-    input: { tenantId: TenantId; userId: UserId; accountId: AccountId; fingerprint: string; token: string; brand: string; last4: string; expMonth: number; expYear: number },
+    input: {
+      tenantId: TenantId
+      userId: UserId
+      accountId: AccountId
+      fingerprint: string
+      token: string
+      customerRef: string | null
+      brand: string
+      last4: string
+      expMonth: number
+      expYear: number
+    },
   ): Promise<CardId> {
     const { tenantId, userId, accountId, fingerprint } = input
     const existing = await tx.savedCards.idByFingerprint(tenantId, userId, accountId, fingerprint, { forUpdate: true })
     if (existing) {
-      await tx.savedCards.refreshToken(tenantId, existing, this.sealer.seal(input.token, tokenContext(tenantId, existing)), input.expMonth, input.expYear)
+      await tx.savedCards.refreshToken(tenantId, existing, this.sealer.seal(input.token, tokenContext(tenantId, existing)), input.customerRef, input.expMonth, input.expYear)
       return existing
     }
     const id = newId('card')
@@ -85,6 +101,7 @@ export class SavedCardService {
       userId,
       accountId,
       sealedToken: this.sealer.seal(input.token, tokenContext(tenantId, id)),
+      customerRef: input.customerRef,
       fingerprint,
       brand: input.brand,
       last4: input.last4,

@@ -1,15 +1,18 @@
 /**
  * The hosted page's side of a payment: opening a link (the used-once rule), confirming a
- * card, answering a 3-D Secure challenge.
+ * card, answering the sandbox's 3-D Secure challenge or coming back from a processor's.
  *
  * Money is never lost or doubled:
- * - one conditional update (`start`: pending → processing) decides which confirm charges;
- * - the processor is called outside any transaction with the intent id as idempotency key;
+ * - one conditional update (`start`: pending → processing) decides which confirm charges,
+ *   and one (`resume`: requires_action → processing) which answer or return completes it;
+ * - the processor is called outside any transaction (no database connection is held while
+ *   it thinks), with the intent id as the root of its idempotency keys;
  * - the outcome, the saved card (and the webhook event, through `onFinal`) commit in one
- *   transaction, conditional on the intent still waiting for that outcome.
- * An intent left `processing` by a crash is finished by recovery (./lifecycle.ts).
- * Every status change goes through the state machine's transitions (./state.ts), each one
- * repository method.
+ *   transaction, conditional on the intent still waiting for an outcome: whoever comes
+ *   second (recovery, the processor's webhook, a late answer) changes nothing.
+ * An outcome nobody knows yet (`unknown`: a throw, a timeout) leaves the intent `processing`
+ * and the shopper a "confirming" screen; recovery (./lifecycle.ts) or the processor's webhook
+ * finishes it. Every status change is a transition of the state machine (./state.ts).
  */
 import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
@@ -18,7 +21,8 @@ import { AppError } from '../shared/errors.js'
 import { randomToken } from '../shared/random.js'
 import { checkCard } from '../cards/checks.js'
 import type { SavedCard, SavedCardService } from '../cards/saved-cards.js'
-import type { ChargeResult } from '../../processors/card-processor.js'
+import { cardBrand } from '../cards/checks.js'
+import type { AuthorizeInput, CardProcessor, Outcome } from '../../processors/card-processor.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import { FAILURE_MESSAGES } from './failures.js'
 import type { PaymentIntent } from './intents.js'
@@ -34,6 +38,30 @@ export interface CheckoutDeps {
   processors: ProcessorSet
   savedCards: SavedCardService
   onFinal: OnFinal
+  /** Where the processor sends the shopper back after 3-D Secure: PUBLIC_BASE_URL. */
+  publicBaseUrl: string
+}
+
+/** What a redirect's return needs to be accepted once: a state value, kept hashed. */
+const RETURN_STATE_BYTES = 24
+
+/** Calls a processor; a throw is an outcome nobody knows yet, never a failure. */
+export async function safely(call: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await call()
+  } catch (err) {
+    return { kind: 'unknown', reason: err instanceof Error ? err.constructor.name : 'error' }
+  }
+}
+
+/** The few facts of a waiting intent an outcome is applied with. */
+interface Applying {
+  /** The intent's save_card and card_fingerprint when the caller has just written them (confirm). */
+  known?: { saveCard: boolean; fingerprint: string | null }
+  /** The hashed state value a redirect will return with. */
+  returnStateHash?: Buffer
+  /** A failure when closing an attempt the shopper never finished authenticating is `authentication_failed`. */
+  abandonedAction?: boolean
 }
 
 const hashToken = (token: string) => sha256(token)
@@ -41,11 +69,16 @@ const hashToken = (token: string) => sha256(token)
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
 
-  private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null }) | undefined> {
+  private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null; returnStateHash: Buffer | null; configSealed: string | null }) | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
     const found = await this.deps.store.intents.findLinkByTokenAcrossTenants(hashToken(token))
     if (!found) return undefined
     return { ...found, tenantId: found.intent.tenantId }
+  }
+
+  /** The adapter for an intent's account. */
+  adapterFor(intent: PaymentIntent, account: { processor: string; configSealed: string | null }): CardProcessor {
+    return this.deps.processors.forAccount({ accountId: intent.accountId, processor: account.processor, configSealed: account.configSealed })
   }
 
   /** Makes a `pending` intent past its expiry `failed` / `link_expired`, with its event. Returns the intent as it now is. */
@@ -63,7 +96,7 @@ export class CheckoutService {
   async open(token: string, kind: LoadKind): Promise<OpenResult> {
     const found = await this.view(token)
     if (!found) return { state: 'not_found' }
-    const { sessionHash: _ignored, ...link } = found
+    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, ...link } = found
     link.intent = await this.expireIfDue(link.intent)
     if (link.intent.status === 'failed' && link.intent.failureCode === 'link_expired') return { state: 'expired', link }
     if (link.claimed || link.intent.status !== 'pending') return { state: 'used', link }
@@ -88,12 +121,13 @@ export class CheckoutService {
   }
 
   /** POST /pay/{token}/confirm. */
-  async confirm(token: string, sessionSecret: string | undefined, input: ConfirmInput): Promise<Confirmation> {
+  async confirm(token: string, sessionSecret: string | undefined, input: ConfirmInput, browser?: AuthorizeInput['browser']): Promise<Confirmation> {
     const link = await this.session(token, sessionSecret)
     const now = this.deps.clock.now()
-    let saved: { card: SavedCard; token: string } | undefined
+    let saved: { card: SavedCard; token: string; customerRef: string | null } | undefined
     let fingerprint: string | null = null
     const saveCard = 'card' in input && input.save_card === true
+    let number = ''
     if ('card' in input) {
       const problems = checkCard(input.card, now)
       if (problems.length) {
@@ -103,90 +137,139 @@ export class CheckoutService {
           problems.map((p) => ({ field: `card.${p.field}`, issue: p.issue })),
         )
       }
-      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.tenantId, input.card.number.replace(/[\s-]/g, ''))
+      number = input.card.number.replace(/[\s-]/g, '')
+      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.tenantId, number)
     } else {
       saved = await this.deps.savedCards.tokenFor(link.tenantId, input.saved_card_id, link.intent.userId, link.intent.accountId)
       if (!saved) throw new AppError('validation_error', 'That saved card cannot be used.', [{ field: 'saved_card_id', issue: 'is not a saved card of this user' }])
     }
     const intent = await this.expireIfDue(link.intent)
     if (intent.status === 'failed' && intent.failureCode === 'link_expired') throw new AppError('link_expired', 'This payment link has expired.')
-    const started = await this.deps.store.intents.start(link.intent.tenantId, intent.id, now, { saveCard, fingerprint })
+    const card =
+      'card' in input
+        ? { brand: cardBrand(number) ?? 'unknown', last4: number.slice(-4), expMonth: input.card.exp_month, expYear: input.card.exp_year }
+        : { brand: saved!.card.brand, last4: saved!.card.last4, expMonth: saved!.card.expMonth, expYear: saved!.card.expYear }
+    const started = await this.deps.store.intents.start(intent.tenantId, intent.id, now, { saveCard, fingerprint, card, savedCardId: saved?.card.id ?? null })
     if (!started) throw notNow()
-    const processor = this.deps.processors.get(link.processor)
-    const result = await processor.charge({
-      idempotencyKey: intent.id,
-      amountMinor: intent.amountMinor,
-      currency: intent.currency,
-      ...('card' in input
-        ? {
-            card: {
-              number: input.card.number.replace(/[\s-]/g, ''),
-              expMonth: input.card.exp_month,
-              expYear: input.card.exp_year,
-              cvc: input.card.cvc,
-              ...(input.card.name ? { name: input.card.name } : {}),
-            },
-          }
-        : { savedToken: saved!.token }),
-      saveCard,
-      accountConfig: {},
-    })
+    const adapter = this.adapterFor(started, link)
+    const state = randomToken(RETURN_STATE_BYTES)
+    const saveFor = saveCard
+      ? { shopperReference: started.userId, ...(await this.customerRef(started)) }
+      : undefined
+    const outcome = await safely(() =>
+      adapter.authorize(
+        {
+          key: started.id,
+          remember: async (ref) => {
+            await this.deps.store.intents.rememberReference(started.tenantId, started.id, ref)
+          },
+        },
+        {
+          ...('card' in input
+            ? { card: { number, expMonth: input.card.exp_month, expYear: input.card.exp_year, cvc: input.card.cvc, ...(input.card.name ? { name: input.card.name } : {}) } }
+            : { savedCard: { token: saved!.token, ...(saved!.customerRef ? { customerRef: saved!.customerRef } : {}) } }),
+          amountMinor: started.amountMinor,
+          currency: started.currency,
+          ...(saveFor ? { saveFor } : {}),
+          returnUrl: `${this.deps.publicBaseUrl}/pay/${token}/return?state=${state}`,
+          ...(browser ? { browser } : {}),
+        },
+      ),
+    )
     // The flags were written just now by `start`, which only the winning confirm runs: no need to read them back.
-    return this.settle(started, result, saved?.card.id ?? null, { saveCard, fingerprint })
+    return this.apply(started, outcome, { known: { saveCard, fingerprint }, returnStateHash: hashToken(state) })
   }
 
-  /** POST /pay/{token}/challenge: the cardholder's answer to 3-D Secure. */
+  private async customerRef(intent: PaymentIntent): Promise<{ customerRef?: string }> {
+    const ref = await this.deps.savedCards.customerRef(intent.tenantId, intent.userId, intent.accountId)
+    return ref ? { customerRef: ref } : {}
+  }
+
+  /** POST /pay/{token}/challenge: the cardholder's answer to the sandbox's in-frame 3-D Secure. */
   async answerChallenge(token: string, sessionSecret: string | undefined, answer: 'approve' | 'decline'): Promise<Confirmation> {
     const link = await this.session(token, sessionSecret)
     const intent = await this.deps.store.intents.get(link.intent.tenantId, link.intent.id)
     if (!intent || intent.status !== 'requires_action') throw notNow('There is no challenge waiting for an answer.')
     // A challenge not answered before the link expires fails as authentication_failed, whatever comes late.
     const late = intent.expiresAt <= this.deps.clock.now()
-    const result = await this.deps.processors.get(link.processor).completeAuthentication(intent.id, late ? 'decline' : answer)
-    return this.settle(intent, result, intent.savedCardId)
+    const resumed = await this.deps.store.intents.resume(intent.tenantId, intent.id, this.deps.clock.now())
+    if (!resumed) throw notNow('There is no challenge waiting for an answer.')
+    const adapter = this.adapterFor(resumed, link)
+    const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, { answer: late ? 'decline' : answer }))
+    return this.apply(resumed, outcome, { abandonedAction: late })
   }
 
   /**
-   * Records what the processor said. A challenge moves the intent to `requires_action`; a
-   * final outcome commits with the saved card and the event, if the intent is still waiting
-   * for it. `known` gives the intent's save_card and card_fingerprint when the caller has
-   * just written them (confirm); otherwise (recovery, a challenge) they are read in the transaction.
+   * Applies what the processor said to a waiting intent: a final outcome commits with the
+   * saved card and the event, if the intent still waits for one; a challenge or a redirect
+   * moves it to `requires_action`; `pending` to `awaiting_processor`; `unknown` leaves it
+   * `processing` for recovery. Answers where the payment now is.
    */
-  async settle(intent: PaymentIntent, result: ChargeResult, savedCardId: string | null, known?: { saveCard: boolean; fingerprint: string | null }): Promise<Confirmation> {
+  async apply(intent: PaymentIntent, outcome: Outcome, ctx: Applying = {}): Promise<Confirmation> {
     const now = this.deps.clock.now()
-    const card = { brand: result.card.brand, last4: result.card.last4 }
-    if (result.outcome === 'requires_authentication') {
-      const challenge = result.challenge ?? { id: 'challenge', prompt: 'Confirm this payment with your bank.' }
-      await this.deps.store.intents.requireAction(intent.tenantId, intent.id, { challengeId: challenge.id, processorReference: result.reference, savedCardId }, now)
-      return { intent, challenge: { prompt: challenge, card, savedCardId } }
-    }
-    const outcome = result.outcome
-    const final = await this.deps.store.transaction(async (tx) => {
-      const flags = known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
-      let cardId = savedCardId
-      if (outcome === 'succeeded' && result.savedToken && flags.saveCard && flags.fingerprint) {
-        cardId = await this.deps.savedCards.save(tx, {
-          tenantId: intent.tenantId,
-          userId: intent.userId,
-          accountId: intent.accountId,
-          fingerprint: flags.fingerprint,
-          token: result.savedToken,
-          brand: result.card.brand,
-          last4: result.card.last4,
-          expMonth: result.card.expMonth,
-          expYear: result.card.expYear,
-        })
+    const { tenantId, id } = intent
+    switch (outcome.kind) {
+      case 'challenge': {
+        const ok = await this.deps.store.intents.requireAction(tenantId, id, { challengeId: outcome.challenge.id, processorReference: outcome.processorRef, returnStateHash: null, redirect: null }, now)
+        if (!ok) return { intent: await this.current(intent) }
+        return { intent: { ...intent, status: 'requires_action' }, challenge: { prompt: outcome.challenge, card: cardShown(intent, outcome), savedCardId: intent.savedCardId } }
       }
-      const failureCode = outcome === 'failed' ? (result.failureCode ?? 'processing_error') : null
+      case 'requires_action': {
+        const ok = await this.deps.store.intents.requireAction(
+          tenantId,
+          id,
+          { challengeId: null, processorReference: outcome.processorRef, returnStateHash: ctx.returnStateHash ?? null, redirect: JSON.stringify(outcome.redirect) },
+          now,
+        )
+        if (!ok || !ctx.returnStateHash) return { intent: await this.current(intent) }
+        return { intent: { ...intent, status: 'requires_action' }, redirect: outcome.redirect }
+      }
+      case 'pending':
+        await this.deps.store.intents.awaitProcessor(tenantId, id, outcome.processorRef ?? null, now)
+        return { intent: await this.current(intent) }
+      case 'unknown':
+        if (outcome.processorRef) await this.deps.store.intents.rememberReference(tenantId, id, outcome.processorRef)
+        return { intent: await this.current(intent) }
+      case 'succeeded':
+      case 'failed':
+        return { intent: (await this.finish(intent, outcome, ctx)) ?? (await this.current(intent)) }
+    }
+  }
+
+  private finish(intent: PaymentIntent, outcome: Extract<Outcome, { kind: 'succeeded' | 'failed' }>, ctx: Applying): Promise<PaymentIntent | undefined> {
+    const now = this.deps.clock.now()
+    return this.deps.store.transaction(async (tx) => {
+      let cardId = intent.savedCardId
+      if (outcome.kind === 'succeeded' && outcome.savedCard) {
+        const flags = ctx.known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
+        const card = outcome.card ?? intent.card
+        if (flags.saveCard && flags.fingerprint && card) {
+          cardId = await this.deps.savedCards.save(tx, {
+            tenantId: intent.tenantId,
+            userId: intent.userId,
+            accountId: intent.accountId,
+            fingerprint: flags.fingerprint,
+            token: outcome.savedCard.token,
+            customerRef: outcome.savedCard.customerRef ?? null,
+            brand: card.brand,
+            last4: card.last4,
+            expMonth: card.expMonth,
+            expYear: card.expYear,
+          })
+        }
+      }
+      const failureCode = outcome.kind === 'failed' ? (ctx.abandonedAction ? 'authentication_failed' : outcome.failureCode) : null
       const done = await tx.intents.finish(
         intent.tenantId,
         intent.id,
         {
-          status: outcome,
+          status: outcome.kind,
           failureCode,
           failureMessage: failureCode ? FAILURE_MESSAGES[failureCode] : null,
-          card: result.card,
-          processorReference: result.reference,
+          processorCode: outcome.kind === 'failed' ? outcome.processorCode : null,
+          processorMessage: outcome.kind === 'failed' ? outcome.processorMessage : null,
+          card: outcome.card,
+          processorReference: outcome.processorRef ?? null,
           savedCardId: cardId,
         },
         now,
@@ -195,7 +278,6 @@ export class CheckoutService {
       await this.deps.onFinal(tx, done)
       return done
     })
-    return { intent: final ?? (await this.current(intent)) }
   }
 
   /** The processor never saw this intent's key: nothing was charged, so it fails plainly. */
@@ -213,4 +295,13 @@ export class CheckoutService {
   private async current(intent: PaymentIntent): Promise<PaymentIntent> {
     return (await this.deps.store.intents.get(intent.tenantId, intent.id)) ?? intent
   }
+}
+
+/** The attempt reference of an intent. */
+export const refOf = (intent: PaymentIntent): { processorRef?: string } => (intent.processorRef ? { processorRef: intent.processorRef } : {})
+
+/** The card the page shows beside a challenge. */
+const cardShown = (intent: PaymentIntent, outcome: { card?: { brand: string; last4: string } }) => {
+  const c = outcome.card ?? intent.card
+  return { brand: c?.brand ?? 'unknown', last4: c?.last4 ?? '' }
 }

@@ -10,6 +10,9 @@ export type FailureCode =
   | 'insufficient_funds'
   | 'expired_card'
   | 'incorrect_cvc'
+  | 'incorrect_number'
+  | 'lost_or_stolen'
+  | 'fraudulent'
   | 'processing_error'
   | 'authentication_failed'
   | 'link_expired'
@@ -25,8 +28,13 @@ export interface PaymentIntent {
   status: IntentState
   failureCode: FailureCode | null
   failureMessage: string | null
+  /** The processor's own code and message for a failure, for the tenant; never shown to the shopper. */
+  processorCode: string | null
+  processorMessage: string | null
   card: { brand: string; last4: string; expMonth: number; expYear: number } | null
   savedCardId: string | null
+  /** The processor's id for the attempt, once known (internal: not shown to tenants). */
+  processorRef: string | null
   expiresAt: Date
   createdAt: Date
   updatedAt: Date

@@ -1,22 +1,27 @@
 /**
- * Nothing stays `pending` or `processing`:
+ * Nothing stays `pending`, `processing` or waiting on a processor:
  * - an intent still `pending` at `expires_at` becomes `failed` / `link_expired` (here, by
  *   the sweeper, and on any read through `CheckoutService.expireIfDue`);
- * - a 3-D Secure challenge never answered fails as `authentication_failed` once the link
- *   has expired;
- * - an intent left `processing` (a crash or a timeout between the claim and the outcome)
- *   is finished with the processor's own answer for its idempotency key. When the
- *   processor never saw the key, recovery first closes the key at the processor (`void`,
- *   so a charge still in flight cannot land later), then fails the intent as
- *   `processing_error`: nothing was charged;
- * - a challenge the processor asked for but paylink never recorded (a crash between the
- *   two) can never be answered by the cardholder, so it is declined at once.
+ * - an intent left `processing` (a crash, a timeout or a lost answer between the claim and
+ *   the outcome) or `awaiting_processor` is asked about with `lookup` once it has waited
+ *   PROCESSING_RECOVERY_SECONDS, and the processor's answer is applied. When the processor
+ *   never saw it, still cannot say, or keeps saying "later", recovery closes the attempt at
+ *   the processor (`cancel`, so a charge still in flight cannot land later) and applies what
+ *   stands: `failed` / `processing_error` when nothing was charged, or the charge that got
+ *   there first;
+ * - 3-D Secure never finished by the time the link expires (a challenge never answered, a
+ *   shopper who never came back from a redirect) is closed likewise and fails as
+ *   `authentication_failed`, unless the processor says it succeeded after all;
+ * - when even `cancel` cannot reach the processor, the intent waits for the next sweep.
+ * A processor webhook may finish any of these first: the conditional updates make the
+ * second writer a no-op.
  */
 import type { Store } from '../../storage/store.js'
+import type { WaitingIntent } from '../../storage/repositories/payment-intents.js'
 import type { Clock } from '../shared/clock.js'
-import type { ProcessorSet } from '../../processors/registry.js'
-import type { CheckoutService } from './checkout.js'
+import { refOf, safely, type CheckoutService } from './checkout.js'
 import { isFinal } from './state.js'
+import type { Outcome } from '../../processors/card-processor.js'
 
 /**
  * How long an intent may sit in `processing` before recovery asks the processor
@@ -30,7 +35,6 @@ export class Lifecycle {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly checkout: CheckoutService,
-    private readonly processors: ProcessorSet,
     private readonly staleProcessingMs = STALE_PROCESSING_MS,
   ) {}
 
@@ -44,19 +48,32 @@ export class Lifecycle {
     return n
   }
 
-  /** Finishes intents stuck in `processing` or in a challenge past its link's expiry; returns how many it finished. */
+  /** Finishes intents stuck waiting on their processor; returns how many it finished. */
   async recoverProcessing(limit = 100): Promise<number> {
     const now = this.clock.now()
     let n = 0
-    for (const { processor: name, ...intent } of await this.store.intents.stuckAcrossTenants(new Date(now.getTime() - this.staleProcessingMs), now, limit)) {
-      const processor = this.processors.get(name)
-      let result = await processor.retrieve(intent.id)
-      if (!result && processor.void) result = await processor.void(intent.id)
-      // Here a challenge is either past its link's expiry or was never shown: decline it.
-      if (result?.outcome === 'requires_authentication') result = await processor.completeAuthentication(intent.id, 'decline')
-      const after = result ? await this.checkout.settle(intent, result, intent.savedCardId) : await this.checkout.failUnreached(intent)
-      if (isFinal(after.intent.status)) n++
+    for (const intent of await this.store.intents.stuckAcrossTenants(new Date(now.getTime() - this.staleProcessingMs), now, limit)) {
+      const after = await this.recover(intent)
+      if (isFinal(after.status)) n++
     }
     return n
   }
+
+  private async recover(intent: WaitingIntent) {
+    const adapter = this.checkout.adapterFor(intent, intent)
+    const ref = { key: intent.id, ...refOf(intent) }
+    const found = await safely(async () => {
+      const r = await adapter.lookup(ref)
+      return r.kind === 'not_found' ? { kind: 'unknown' as const, reason: 'not_found' } : r
+    })
+    const abandonedAction = intent.status === 'requires_action'
+    // A first "later" from a payment we lost track of: now it waits for the processor's word.
+    if (found.kind === 'pending' && intent.status === 'processing') return (await this.checkout.apply(intent, found)).intent
+    let outcome: Outcome = found
+    if (!isFinalOutcome(found)) outcome = await safely(() => adapter.cancel(ref))
+    if (!isFinalOutcome(outcome)) return intent
+    return (await this.checkout.apply(intent, outcome, { abandonedAction })).intent
+  }
 }
+
+const isFinalOutcome = (o: Outcome): o is Extract<Outcome, { kind: 'succeeded' | 'failed' }> => o.kind === 'succeeded' || o.kind === 'failed'

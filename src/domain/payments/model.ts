@@ -1,7 +1,7 @@
 /** What the payment services take and answer, in the core's own terms (presented by src/http/presenters/payments.ts). */
 import type { CardFields } from '../cards/checks.js'
 import type { SavedCard } from '../cards/saved-cards.js'
-import type { Challenge } from '../../processors/card-processor.js'
+import type { Challenge, Redirect } from '../../processors/card-processor.js'
 import type { PaymentIntent } from './intents.js'
 
 export interface MintInput {
@@ -49,4 +49,6 @@ export type ConfirmInput = { card: CardFields; save_card?: boolean } | { saved_c
 export interface Confirmation {
   intent: PaymentIntent
   challenge?: { prompt: Challenge; card: { brand: string; last4: string }; savedCardId: string | null }
+  /** Where the frame goes for the processor's 3-D Secure. */
+  redirect?: Redirect
 }

@@ -12,7 +12,7 @@ import { AppError, invalid, notFound } from '../shared/errors.js'
 import { newId, type AccountId, type ClientId, type TenantId, type UserId } from '../shared/ids.js'
 import { toCurrency } from '../shared/currencies.js'
 import type { Sealer } from '../shared/crypto.js'
-import { processorInfo, processorNames } from '../../processors/registry.js'
+import { configContext, processorInfo, processorNames, type ProcessorFactory } from '../../processors/registry.js'
 import { TENANT_SCOPES, isScope, scopesFor, type Scope } from '../oauth/scopes.js'
 import type { TokenService } from '../oauth/tokens.js'
 import type { ApprovedEnrolment } from './card-processing.js'
@@ -106,15 +106,42 @@ export class TenantService {
     const tenant = await this.getTenant(tenantId)
     const name = input.name.trim()
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
-    if (!processorInfo(input.processor)) throw invalid('processor', `must be one of ${processorNames().join(', ')}`)
+    const factory = processorInfo(input.processor)
+    if (!factory) throw invalid('processor', `must be one of ${processorNames().join(', ')}`)
     if (input.currencies.length === 0) throw invalid('currencies', 'must name at least one currency')
     const currencies = eachOnce(input.currencies, 'currencies', toCurrency, 'must be a current ISO 4217 code')
     const priority = input.priority ?? 100
     if (!Number.isInteger(priority) || priority < 0 || priority > 1_000_000) throw invalid('priority', 'must be a whole number from 0 to 1000000')
     const account: Account = { id: newId('account'), tenantId: tenant.id, name, processor: input.processor, currencies, priority, createdAt: this.clock.now() }
-    const config = input.config ? this.sealer.seal(JSON.stringify(input.config), `account:${account.id}`) : null
-    await this.store.accounts.insert(account, config)
+    await this.store.accounts.insert(account, this.sealedConfig(factory, account.id, input.config))
     return account
+  }
+
+  /**
+   * Replaces an account's processor configuration (rotating its credentials). Checked
+   * against the adapter's schema first: nothing is saved when a key is missing, unknown or
+   * of the wrong kind. The next payment on the account uses it, in every process.
+   */
+  async updateAccountConfig(accountId: string, config: Record<string, unknown>, tenantId?: string): Promise<Account> {
+    const account = await this.store.accounts.findAcrossTenants(accountId as AccountId)
+    if (!account || (tenantId !== undefined && account.tenantId !== tenantId)) throw notFound('card-processing account')
+    const factory = processorInfo(account.processor)
+    if (!factory) throw new AppError('validation_error', `The account's processor "${account.processor}" has no adapter in this build.`)
+    await this.store.accounts.updateConfig(account.tenantId, account.id, this.sealedConfig(factory, account.id, config))
+    return account
+  }
+
+  /** The configuration checked against the adapter's schema and sealed to its account (null when there is none). */
+  private sealedConfig(factory: ProcessorFactory, accountId: AccountId, config: Record<string, unknown> | undefined): string | null {
+    const problems = factory.checkConfig(config)
+    if (problems.length) {
+      throw new AppError(
+        'validation_error',
+        `The ${factory.name} configuration is not usable: ${problems.map((p) => `${p.key} ${p.issue}`).join('; ')}.`,
+        problems.map((p) => ({ field: `config.${p.key}`, issue: p.issue })),
+      )
+    }
+    return config && Object.keys(config).length ? this.sealer.seal(JSON.stringify(config), configContext(accountId)) : null
   }
 
   async listAccounts(tenantId: string): Promise<Account[]> {

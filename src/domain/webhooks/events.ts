@@ -25,6 +25,8 @@ export function eventBody(type: EventType, intent: PaymentIntent, at: Date) {
       currency: intent.currency,
       status: intent.status,
       failure_code: intent.failureCode,
+      processor_code: intent.processorCode,
+      processor_message: intent.processorMessage,
       card: intent.card ? { brand: intent.card.brand, last4: intent.card.last4 } : null,
       saved_card_id: intent.savedCardId,
       created_at: intent.createdAt.toISOString(),

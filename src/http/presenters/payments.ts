@@ -16,6 +16,8 @@ export const intentJson = (i: PaymentIntent) => ({
   status: publicStatus(i.status),
   failure_code: i.failureCode,
   failure_message: i.failureMessage,
+  processor_code: i.processorCode,
+  processor_message: i.processorMessage,
   card: i.card ? { brand: i.card.brand, last4: i.card.last4, exp_month: i.card.expMonth, exp_year: i.card.expYear } : null,
   saved_card_id: i.savedCardId,
   expires_at: i.expiresAt.toISOString(),
@@ -41,6 +43,17 @@ export function paymentResultJson(c: Confirmation): PaymentResult {
       challenge: c.challenge.prompt,
       card: c.challenge.card,
       saved_card_id: c.challenge.savedCardId,
+    }
+  }
+  if (c.redirect) {
+    return {
+      payment_intent_id: i.id,
+      status: 'requires_authentication',
+      failure_code: null,
+      failure_message: null,
+      redirect: { url: c.redirect.url, method: c.redirect.method },
+      card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,
+      saved_card_id: i.savedCardId,
     }
   }
   return {

@@ -105,6 +105,31 @@ export function adminRoutes(app: App, { tenants }: Uses<'tenants'>) {
     async (request) => ok(request, (await tenants.listAccounts(request.params.tenant_id)).map(adminAccountJson)),
   )
 
+  app.patch(
+    '/v1/admin/tenants/:tenant_id/card-processing-accounts/:card_processing_id',
+    operation(
+      'admin',
+      [
+        'adminUpdateCardProcessingAccount',
+        "Replace a card-processing account's processor configuration",
+        'admin',
+        'Rotates the credentials: checked against the processor’s schema (nothing saved when a key is missing, unknown or of the wrong kind), stored encrypted, never shown.',
+      ],
+      {
+        params: Type.Object({ tenant_id: Type.String({ maxLength: 80 }), card_processing_id: Type.String({ maxLength: 80 }) }),
+        body: Type.Object(
+          { config: Type.Object({}, { additionalProperties: true, description: 'Processor credentials; stored encrypted, never shown.' }) },
+          { additionalProperties: false },
+        ),
+      },
+      answers(AdminCardProcessingAccount),
+    ),
+    async (request) => {
+      const account = await tenants.updateAccountConfig(request.params.card_processing_id, request.body.config as Record<string, unknown>, request.params.tenant_id)
+      return ok(request, adminAccountJson(account))
+    },
+  )
+
   app.post(
     '/v1/admin/tenants/:tenant_id/card-processing-accounts/:card_processing_id/approvals',
     operation(

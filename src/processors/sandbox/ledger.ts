@@ -1,6 +1,6 @@
 /**
  * The sandbox processor's own books: its charges (one per idempotency key) and its vault of
- * reusable tokens, in its `sandbox_*` tables. They are the processor's side of the wire,
+ * reusable tokens and its refunds, in its `sandbox_*` tables. They are the processor's side of the wire,
  * kept in paylink's database only because the simulator lives here; paylink's storage
  * layer never reads them, and this module is the only one that does.
  */
@@ -116,5 +116,22 @@ export class SandboxLedger {
       card.behaviour,
       at,
     ])
+  }
+
+  async unvault(token: string): Promise<void> {
+    await this.q.run('DELETE FROM sandbox_vault WHERE token = $1', [token])
+  }
+
+  /** Records a refund unless its key is on record: then the one on record stands. */
+  async refund(r: { refundKey: string; chargeKey: string; reference: string; amountMinor: number; status: 'succeeded' | 'failed'; at: Date }): Promise<{ reference: string; status: 'succeeded' | 'failed' }> {
+    const [row] = await this.q.query<{ reference: string; status: 'succeeded' | 'failed' }>(
+      `WITH ins AS (
+         INSERT INTO sandbox_refunds (refund_key, charge_key, reference, amount_minor, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (refund_key) DO NOTHING RETURNING reference, status
+       )
+       SELECT reference, status FROM ins UNION ALL SELECT reference, status FROM sandbox_refunds WHERE refund_key = $1`,
+      [r.refundKey, r.chargeKey, r.reference, r.amountMinor, r.status, r.at],
+    )
+    return row!
   }
 }

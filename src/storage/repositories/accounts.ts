@@ -42,6 +42,25 @@ export class AccountRepository {
     )
   }
 
+  /** One account by its id, whichever tenant it belongs to (the operator's CLI and the processors' webhooks name an account only). */
+  async findAcrossTenants(id: AccountId): Promise<Account | undefined> {
+    const [row] = await this.q.query<AccountRow>('SELECT id, tenant_id, name, processor, currencies, priority, created_at FROM card_processing_accounts WHERE id = $1', [id])
+    return row && accountFrom(row)
+  }
+
+  /** The account with its sealed processor configuration, for the processors' webhooks. */
+  async withConfigAcrossTenants(id: AccountId): Promise<(Account & { configSealed: string | null }) | undefined> {
+    const [row] = await this.q.query<AccountRow & { config_encrypted: string | null }>(
+      'SELECT id, tenant_id, name, processor, currencies, priority, created_at, config_encrypted FROM card_processing_accounts WHERE id = $1',
+      [id],
+    )
+    return row && { ...accountFrom(row), configSealed: row.config_encrypted }
+  }
+
+  async updateConfig(tenantId: TenantId, id: AccountId, configSealed: string | null): Promise<void> {
+    await this.q.run('UPDATE card_processing_accounts SET config_encrypted = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, configSealed])
+  }
+
   /** The tenant's accounts by priority, then age. */
   async list(tenantId: TenantId): Promise<Account[]> {
     const rows = await this.q.query<AccountRow>(

@@ -15,7 +15,7 @@ import type { FailureCode, PaymentIntent } from '../../domain/payments/intents.j
 import { DEFAULT_ACCOUNT_ORDER } from './accounts.js'
 
 const COLUMNS =
-  'tenant_id, id, user_id, account_id, amount_minor, currency, status, failure_code, failure_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, expires_at, created_at, updated_at'
+  'tenant_id, id, user_id, account_id, amount_minor, currency, status, failure_code, failure_message, processor_code, processor_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, processor_reference, expires_at, created_at, updated_at'
 const I_COLUMNS = COLUMNS.split(', ')
   .map((c) => `i.${c}`)
   .join(', ')
@@ -35,10 +35,13 @@ function intentFrom(r: Record<string, unknown>): PaymentIntent {
     status: r.status as IntentState,
     failureCode: (r.failure_code as FailureCode | null) ?? null,
     failureMessage: (r.failure_message as string | null) ?? null,
+    processorCode: (r.processor_code as string | null) ?? null,
+    processorMessage: (r.processor_message as string | null) ?? null,
     card: r.card_brand
       ? { brand: r.card_brand as string, last4: r.card_last4 as string, expMonth: r.card_exp_month as number, expYear: r.card_exp_year as number }
       : null,
     savedCardId: (r.saved_card_id as string | null) ?? null,
+    processorRef: (r.processor_reference as string | null) ?? null,
     expiresAt: new Date(r.expires_at as Date),
     createdAt: new Date(r.created_at as Date),
     updatedAt: new Date(r.updated_at as Date),
@@ -73,7 +76,8 @@ const LIST = sql(
 )
 const LINK_BY_TOKEN = sql(
   'page_link_by_token',
-  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level, a.processor,
+  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, i.return_state_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level,
+          a.processor, a.config_encrypted,
           ${I_COLUMNS}
      FROM payment_intents i
      JOIN tenants t ON t.id = i.tenant_id
@@ -87,26 +91,44 @@ const CLAIM = sql(
 )
 const START = sql(
   'intent_start_processing',
-  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, save_card = $4, card_fingerprint = $5
+  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, save_card = $4, card_fingerprint = $5,
+          card_brand = $6, card_last4 = $7, card_exp_month = $8, card_exp_year = $9, saved_card_id = $10
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND expires_at > $3
     RETURNING ${COLUMNS}`,
 )
+const REMEMBER = sql(
+  'intent_remember_reference',
+  `UPDATE payment_intents SET processor_reference = $3 WHERE tenant_id = $1 AND id = $2 AND status = ${to('start')}`,
+)
 const REQUIRE_ACTION = sql(
   'intent_require_action',
-  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, saved_card_id = $5, updated_at = $6
+  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('require_action')})`,
+)
+const RESUME = sql(
+  'intent_resume',
+  `UPDATE payment_intents SET status = ${to('resume')}, return_state_hash = NULL, action_redirect = NULL, updated_at = $3
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('resume')})
+    RETURNING ${COLUMNS}`,
+)
+const AWAIT_PROCESSOR = sql(
+  'intent_await_processor',
+  `UPDATE payment_intents SET status = ${to('await_processor')}, processor_reference = COALESCE($3, processor_reference), updated_at = $4
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('await_processor')})`,
 )
 /** `succeed` and `fail` leave the same states; the statement takes its target as $3 (checked by the caller against the table). */
 const FINISH = sql(
   'intent_finish',
-  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, card_brand = $6, card_last4 = $7,
-          card_exp_month = $8, card_exp_year = $9, processor_reference = $10, saved_card_id = $11, challenge_id = NULL, updated_at = $12
+  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
+          card_brand = COALESCE($6, card_brand), card_last4 = COALESCE($7, card_last4), card_exp_month = COALESCE($8, card_exp_month),
+          card_exp_year = COALESCE($9, card_exp_year), processor_reference = COALESCE($10, processor_reference),
+          saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
     RETURNING ${COLUMNS}`,
 )
 const FAIL_PLAIN = sql(
   'intent_fail_plain',
-  `UPDATE payment_intents SET status = ${to('fail')}, failure_code = $3, failure_message = $4, challenge_id = NULL, updated_at = $5
+  `UPDATE payment_intents SET status = ${to('fail')}, failure_code = $3, failure_message = $4, challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $5
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('fail')})
     RETURNING ${COLUMNS}`,
 )
@@ -125,8 +147,11 @@ export interface LinkRecord {
   allowedOrigins: string[]
   allowTopLevel: boolean
   processor: string
+  /** The account's processor configuration, sealed as stored. */
+  configSealed: string | null
   claimed: boolean
   sessionHash: Buffer | null
+  returnStateHash: Buffer | null
 }
 
 export interface IntentFilter {
@@ -139,13 +164,22 @@ export interface IntentFilter {
   limit: number
 }
 
+/** A final outcome; what is null or absent keeps what the intent has (the card written at `start`, the reference remembered). */
 export interface Outcome {
   status: 'succeeded' | 'failed'
   failureCode: FailureCode | null
   failureMessage: string | null
-  card: { brand: string; last4: string; expMonth: number; expYear: number }
-  processorReference: string
+  processorCode: string | null
+  processorMessage: string | null
+  card?: { brand: string; last4: string; expMonth: number; expYear: number } | undefined
+  processorReference: string | null
   savedCardId: string | null
+}
+
+/** An intent waiting on its processor, with what it takes to ask it. */
+export interface WaitingIntent extends PaymentIntent {
+  processor: string
+  configSealed: string | null
 }
 
 /** RFC 3339 allows two times PostgreSQL refuses: the year 0000 and offsets beyond ±15:59. */
@@ -206,8 +240,10 @@ export class PaymentIntentRepository {
       allowedOrigins: row.allowed_origins as string[],
       allowTopLevel: row.allow_top_level as boolean,
       processor: row.processor as string,
+      configSealed: (row.config_encrypted as string | null) ?? null,
       claimed: row.claimed_at !== null,
       sessionHash: (row.session_hash as Buffer | null) ?? null,
+      returnStateHash: (row.return_state_hash as Buffer | null) ?? null,
     }
   }
 
@@ -216,15 +252,45 @@ export class PaymentIntentRepository {
     return (await this.q.run(CLAIM, [tokenHash, now, sessionHash])) > 0
   }
 
-  /** `start`: pending → processing, for the one confirm that wins. */
-  async start(tenantId: TenantId, id: PaymentIntentId, now: Date, card: { saveCard: boolean; fingerprint: string | null }): Promise<PaymentIntent | undefined> {
-    const [row] = await this.q.query(START, [tenantId, id, now, card.saveCard, card.fingerprint])
+  /**
+   * `start`: pending → processing, for the one confirm that wins. The card's brand, last four
+   * and expiry (never more) are written now, so that whoever finishes the payment later
+   * (recovery, a webhook) shows the same card.
+   */
+  async start(
+    tenantId: TenantId,
+    id: PaymentIntentId,
+    now: Date,
+    s: { saveCard: boolean; fingerprint: string | null; card: { brand: string; last4: string; expMonth: number; expYear: number }; savedCardId: string | null },
+  ): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(START, [tenantId, id, now, s.saveCard, s.fingerprint, s.card.brand, s.card.last4, s.card.expMonth, s.card.expYear, s.savedCardId])
     return row ? intentFrom(row) : undefined
   }
 
-  /** `require_action`: processing → requires_action, keeping what the answer needs. */
-  async requireAction(tenantId: TenantId, id: PaymentIntentId, a: { challengeId: string; processorReference: string; savedCardId: string | null }, now: Date): Promise<boolean> {
-    return (await this.q.run(REQUIRE_ACTION, [tenantId, id, a.challengeId, a.processorReference, a.savedCardId, now])) > 0
+  /** Keeps the processor's id for an attempt still `processing` (before the card is sent to it). */
+  async rememberReference(tenantId: TenantId, id: PaymentIntentId, processorReference: string): Promise<boolean> {
+    return (await this.q.run(REMEMBER, [tenantId, id, processorReference])) > 0
+  }
+
+  /** `require_action`: processing → requires_action, keeping what the answer needs (a challenge, or a redirect's return state). */
+  async requireAction(
+    tenantId: TenantId,
+    id: PaymentIntentId,
+    a: { challengeId: string | null; processorReference: string; returnStateHash: Buffer | null; redirect: string | null },
+    now: Date,
+  ): Promise<boolean> {
+    return (await this.q.run(REQUIRE_ACTION, [tenantId, id, a.challengeId, a.processorReference, a.returnStateHash, now, a.redirect])) > 0
+  }
+
+  /** `resume`: requires_action → processing, for the one answer (or return from 3-D Secure) that wins. */
+  async resume(tenantId: TenantId, id: PaymentIntentId, now: Date): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(RESUME, [tenantId, id, now])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** `await_processor`: processing → awaiting_processor, when the processor will say later. */
+  async awaitProcessor(tenantId: TenantId, id: PaymentIntentId, processorReference: string | null, now: Date): Promise<boolean> {
+    return (await this.q.run(AWAIT_PROCESSOR, [tenantId, id, processorReference, now])) > 0
   }
 
   /** `succeed` or `fail` with the processor's answer. */
@@ -235,13 +301,15 @@ export class PaymentIntentRepository {
       INTENT_TRANSITIONS[o.status === 'succeeded' ? 'succeed' : 'fail'].to,
       o.failureCode,
       o.failureMessage,
-      o.card.brand,
-      o.card.last4,
-      o.card.expMonth,
-      o.card.expYear,
+      o.card?.brand ?? null,
+      o.card?.last4 ?? null,
+      o.card?.expMonth ?? null,
+      o.card?.expYear ?? null,
       o.processorReference,
       o.savedCardId,
       now,
+      o.processorCode,
+      o.processorMessage,
     ])
     return row ? intentFrom(row) : undefined
   }
@@ -265,17 +333,18 @@ export class PaymentIntentRepository {
   }
 
   /**
-   * Intents recovery must finish, with their account's processor: `processing` since before
-   * `staleBefore`, and `requires_action` past the link's expiry.
+   * Intents recovery must finish, with their account's processor: `processing` and
+   * `awaiting_processor` since before `staleBefore`, and `requires_action` past the link's expiry.
    */
-  async stuckAcrossTenants(staleBefore: Date, now: Date, limit: number): Promise<(PaymentIntent & { processor: string })[]> {
+  async stuckAcrossTenants(staleBefore: Date, now: Date, limit: number): Promise<WaitingIntent[]> {
     const rows = await this.q.query(
-      `SELECT ${I_COLUMNS}, a.processor
+      `SELECT ${I_COLUMNS}, a.processor, a.config_encrypted
          FROM payment_intents i JOIN card_processing_accounts a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
-        WHERE (i.status = 'processing' AND i.updated_at <= $1) OR (i.status = 'requires_action' AND i.expires_at <= $2)
+        WHERE i.status IN ('processing', 'requires_action', 'awaiting_processor')
+          AND ((i.status <> 'requires_action' AND i.updated_at <= $1) OR (i.status = 'requires_action' AND i.expires_at <= $2))
         ORDER BY i.updated_at LIMIT $3`,
       [staleBefore, now, limit],
     )
-    return rows.map((r) => ({ ...intentFrom(r), processor: r.processor as string }))
+    return rows.map((r) => ({ ...intentFrom(r), processor: r.processor as string, configSealed: (r.config_encrypted as string | null) ?? null }))
   }
 }

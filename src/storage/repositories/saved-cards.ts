@@ -24,7 +24,7 @@ const LIST_FOR_PAYMENT = sql(
 )
 const WITH_TOKEN = sql(
   'saved_card_token',
-  `SELECT ${COLUMNS}, token_encrypted FROM saved_cards WHERE tenant_id = $1 AND id = $2 AND user_id = $3 AND account_id = $4 AND deleted_at IS NULL`,
+  `SELECT ${COLUMNS}, token_encrypted, customer_ref FROM saved_cards WHERE tenant_id = $1 AND id = $2 AND user_id = $3 AND account_id = $4 AND deleted_at IS NULL`,
 )
 const BY_FINGERPRINT = 'SELECT id FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND fingerprint = $4 AND deleted_at IS NULL'
 
@@ -34,6 +34,8 @@ export interface NewSavedCard {
   userId: UserId
   accountId: AccountId
   sealedToken: string
+  /** The processor's customer the token belongs to (a Stripe Customer), where it has one. */
+  customerRef: string | null
   fingerprint: string
   brand: string
   last4: string
@@ -65,9 +67,18 @@ export class SavedCardRepository {
   }
 
   /** The card and its sealed token, if the user may pay with it on this account. */
-  async findWithToken(tenantId: TenantId, id: CardId, userId: UserId, accountId: AccountId): Promise<{ card: SavedCard; sealedToken: string } | undefined> {
+  async findWithToken(tenantId: TenantId, id: CardId, userId: UserId, accountId: AccountId): Promise<{ card: SavedCard; sealedToken: string; customerRef: string | null } | undefined> {
     const [row] = await this.q.query(WITH_TOKEN, [tenantId, id, userId, accountId])
-    return row && { card: cardFrom(row), sealedToken: row.token_encrypted as string }
+    return row && { card: cardFrom(row), sealedToken: row.token_encrypted as string, customerRef: (row.customer_ref as string | null) ?? null }
+  }
+
+  /** The processor's customer for this user at this account, from any card saved there (deleted ones too: the customer outlives them). */
+  async customerRef(tenantId: TenantId, userId: UserId, accountId: AccountId): Promise<string | undefined> {
+    const [row] = await this.q.query<{ customer_ref: string }>(
+      'SELECT customer_ref FROM saved_cards WHERE tenant_id = $1 AND user_id = $2 AND account_id = $3 AND customer_ref IS NOT NULL ORDER BY created_at LIMIT 1',
+      [tenantId, userId, accountId],
+    )
+    return row?.customer_ref
   }
 
   /** Deletes the card softly: it is neither listed nor chargeable any more. */
@@ -89,17 +100,24 @@ export class SavedCardRepository {
   }
 
   /** Puts a fresh token (sealed to the card's id) and expiry on a saved card. */
-  async refreshToken(tenantId: TenantId, id: CardId, sealedToken: string, expMonth: number, expYear: number): Promise<void> {
-    await this.q.run('UPDATE saved_cards SET token_encrypted = $3, exp_month = $4, exp_year = $5 WHERE tenant_id = $1 AND id = $2', [tenantId, id, sealedToken, expMonth, expYear])
+  async refreshToken(tenantId: TenantId, id: CardId, sealedToken: string, customerRef: string | null, expMonth: number, expYear: number): Promise<void> {
+    await this.q.run('UPDATE saved_cards SET token_encrypted = $3, customer_ref = $4, exp_month = $5, exp_year = $6 WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      id,
+      sealedToken,
+      customerRef,
+      expMonth,
+      expYear,
+    ])
   }
 
   /** Inserts the card; false when the same card (same fingerprint) was saved meanwhile. */
   async insert(tenantId: TenantId, c: NewSavedCard): Promise<boolean> {
     const inserted = await this.q.run(
-      `INSERT INTO saved_cards (tenant_id, id, user_id, account_id, token_encrypted, fingerprint, brand, last4, exp_month, exp_year, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `INSERT INTO saved_cards (tenant_id, id, user_id, account_id, token_encrypted, customer_ref, fingerprint, brand, last4, exp_month, exp_year, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (tenant_id, user_id, account_id, fingerprint) WHERE deleted_at IS NULL DO NOTHING`,
-      [tenantId, c.id, c.userId, c.accountId, c.sealedToken, c.fingerprint, c.brand, c.last4, c.expMonth, c.expYear, c.createdAt],
+      [tenantId, c.id, c.userId, c.accountId, c.sealedToken, c.customerRef, c.fingerprint, c.brand, c.last4, c.expMonth, c.expYear, c.createdAt],
     )
     return inserted > 0
   }
