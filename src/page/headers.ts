@@ -1,5 +1,5 @@
 /** The headers every /pay response carries (SPEC "The page"). */
-export function payHeaders(frameAncestors: string[]): Record<string, string> {
+export function payHeaders(frameAncestors: string[], formAction = "'self'"): Record<string, string> {
   const ancestors = frameAncestors.length ? frameAncestors.join(' ') : "'none'"
   return {
     'content-security-policy': [
@@ -8,7 +8,7 @@ export function payHeaders(frameAncestors: string[]): Record<string, string> {
       "style-src 'self'",
       "img-src 'self' data:",
       "connect-src 'self'",
-      "form-action 'self'",
+      `form-action ${formAction}`,
       "base-uri 'none'",
       `frame-ancestors ${ancestors}`,
     ].join('; '),

@@ -34,6 +34,9 @@ export interface Phrases {
   topLevelBody: string
   challengeTitle: string
   challengeBody: string
+  /** While the frame goes to the card's bank for 3-D Secure. */
+  redirectTitle: string
+  continueToBank: string
   approve: string
   decline: string
   securedBy: string
@@ -123,6 +126,18 @@ const PHRASES: Table<Omit<Phrases, 'errors'>> = {
     es: (a) => `Pagar ${a}`,
     fr: (a) => `Payer ${a}`,
     de: (a) => `${a} bezahlen`,
+  },
+  redirectTitle: {
+    en: 'Taking you to your bank to confirm this payment…',
+    es: 'Te llevamos a tu banco para confirmar este pago…',
+    fr: 'Redirection vers votre banque pour confirmer ce paiement…',
+    de: 'Weiterleitung zu Ihrer Bank, um diese Zahlung zu bestätigen …',
+  },
+  continueToBank: {
+    en: 'Continue to your bank',
+    es: 'Continuar con tu banco',
+    fr: 'Continuer vers votre banque',
+    de: 'Weiter zu Ihrer Bank',
   },
   processing: {
     en: 'Processing your payment…',

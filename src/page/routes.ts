@@ -12,7 +12,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Uses } from '../http/types.js'
 import { AppError } from '../domain/shared/errors.js'
 import { formatMajor } from '../domain/shared/money.js'
-import type { Confirmation, LoadKind, OpenResult } from '../domain/payments/model.js'
+import type { Confirmation, LoadKind, OpenResult, ReturnResult } from '../domain/payments/model.js'
+import type { Redirect } from '../processors/card-processor.js'
 import { ok } from '../http/plugins/envelope.js'
 import { Envelope, errorResponses } from '../http/schemas/common.js'
 import { payHeaders } from './headers.js'
@@ -41,7 +42,7 @@ function loadKind(request: FastifyRequest): LoadKind {
   return 'other'
 }
 
-const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200 }
+const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200, returned: 200, redirect: 200 }
 
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) })
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
@@ -92,12 +93,13 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     },
   )
 
-  const render = (reply: FastifyReply, request: FastifyRequest, result: OpenResult) => {
+  const render = (reply: FastifyReply, request: FastifyRequest, result: OpenResult | ReturnResult, redirect?: Redirect) => {
     const { lang, locale } = negotiate(request.headers['accept-language'])
     const t = STRINGS[lang]
     const link = result.state === 'not_found' ? undefined : result.link
-    const screen: Screen = result.state === 'preview' ? 'top_level' : result.state
-    reply.headers({ ...payHeaders(link?.allowedOrigins ?? []), vary: 'sec-fetch-dest, sec-purpose, accept-language' })
+    const screen: Screen = redirect ? 'redirect' : result.state === 'preview' ? 'top_level' : result.state
+    // The redirect page posts to the processor's origin, and only there; every other page posts nowhere but here.
+    reply.headers({ ...payHeaders(link?.allowedOrigins ?? [], redirect ? new URL(redirect.url).origin : undefined), vary: 'sec-fetch-dest, sec-purpose, accept-language' })
     const html = renderPage({
       screen,
       lang,
@@ -113,6 +115,8 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
           }
         : {}),
       ...(result.state === 'ready' ? { sessionSecret: result.sessionSecret, savedCards: result.savedCards } : {}),
+      ...(result.state === 'returned' ? { result: paymentResultJson(result.confirmation) } : {}),
+      ...(redirect ? { redirect: { url: redirect.url, fields: redirect.fields ?? {} } } : {}),
     })
     return reply.code(STATUS[screen]).type('text/html; charset=utf-8').send(html)
   }
@@ -130,6 +134,36 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     }
     return render(reply, request, result)
   })
+
+  /**
+   * Back from the processor's 3-D Secure (SPEC "Card processors"): the processor sends the
+   * shopper here by GET, or by POST with a form (Adyen's 3-D Secure 1). What came back is
+   * handed to the adapter as sent; the `state` value proves the return.
+   */
+  const returnRoute = async (request: FastifyRequest<{ Params: { token: string }; Querystring: Record<string, string>; Body: unknown }>, reply: FastifyReply) => {
+    await limiter.check(RULES.pagePerIp, request.ip)
+    const { state, ...query } = request.query
+    const form = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {}
+    const returned: Record<string, string> = {}
+    for (const [k, v] of Object.entries({ ...query, ...form })) if (typeof v === 'string') returned[k] = v
+    const result = await checkout.returnFrom(request.params.token, state, returned)
+    if (result.state === 'returned') metrics.confirmations.inc({ outcome: paymentResultJson(result.confirmation).status })
+    return render(reply, request, result)
+  }
+  const ReturnQuery = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 8000 }))
+  app.get('/pay/:token/return', { schema: { hide: true, params: TokenParams, querystring: ReturnQuery } }, returnRoute)
+  app.post('/pay/:token/return', { schema: { hide: true, params: TokenParams, querystring: ReturnQuery } }, returnRoute)
+
+  /** The page's form post for a processor's 3-D Secure that wants a POST: answered with that form, which the page's script submits. */
+  app.post(
+    '/pay/:token/redirect',
+    { schema: { hide: true, params: TokenParams, body: Type.Object({ session: Type.String({ maxLength: 100 }) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      const { link, redirect } = await checkout.redirectFor(request.params.token, request.body.session)
+      // The link is in use (this session's); the redirect decides the screen.
+      return render(reply, request, { state: 'used', link }, redirect)
+    },
+  )
 
   app.post(
     '/pay/:token/confirm',

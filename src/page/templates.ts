@@ -4,11 +4,16 @@
  */
 import type { SavedCard } from '../domain/cards/saved-cards.js'
 import type { Strings, Lang } from './i18n.js'
+import type { PaymentResult } from '../http/schemas/objects.js'
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!)
 
-export type Screen = 'ready' | 'used' | 'expired' | 'not_found' | 'top_level'
+/**
+ * `returned`: back from the processor's 3-D Secure, showing the outcome (`result`);
+ * `redirect`: the form a processor's 3-D Secure wants posted, submitted by the script.
+ */
+export type Screen = 'ready' | 'used' | 'expired' | 'not_found' | 'top_level' | 'returned' | 'redirect'
 
 export interface PageModel {
   screen: Screen
@@ -23,6 +28,10 @@ export interface PageModel {
   sessionSecret?: string
   savedCards?: SavedCard[]
   cvcLength?: number
+  /** The outcome a `returned` page shows and tells the tenant's page. */
+  result?: PaymentResult
+  /** The form a `redirect` page posts. */
+  redirect?: { url: string; fields: Record<string, string> }
 }
 
 const BRAND_LABELS: Record<string, string> = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', diners: 'Diners Club', jcb: 'JCB', unionpay: 'UnionPay', maestro: 'Maestro' }
@@ -86,7 +95,13 @@ function form(m: PageModel) {
   <p class="secured">${esc(t.securedBy)}</p>
   </form>
 </section>
-<section class="screen message processing" id="screen-processing" hidden tabindex="-1" aria-labelledby="title-processing">
+${outcomes(m)}`
+}
+
+/** The screens an answer can lead to, hidden until the script shows one. */
+function outcomes(m: PageModel) {
+  const t = m.t
+  return `<section class="screen message processing" id="screen-processing" hidden tabindex="-1" aria-labelledby="title-processing">
   <div class="spinner" aria-hidden="true"></div>
   <h1 id="title-processing">${esc(t.processing)}</h1>
 </section>
@@ -102,6 +117,33 @@ ${message(t.expiredTitle, t.expiredBody, 'expired').replace('<section', '<sectio
 ${message(t.usedTitle, t.usedBody, 'used').replace('<section', '<section hidden')}`
 }
 
+/** The processor's 3-D Secure form, posted by the script at once (the button is for a page without it). */
+function redirectForm(m: PageModel) {
+  const r = m.redirect!
+  const fields = Object.entries(r.fields)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('\n  ')
+  return `<section class="screen message processing" id="screen-redirect" tabindex="-1" aria-labelledby="title-redirect">
+  <div class="spinner" aria-hidden="true"></div>
+  <h1 id="title-redirect">${esc(m.t.redirectTitle)}</h1>
+  <form id="redirect-form" method="post" action="${esc(r.url)}">
+  ${fields}
+  <button type="submit">${esc(m.t.continueToBank)}</button>
+  </form>
+</section>`
+}
+
+/** What each screen's page holds. */
+const SCREENS: Record<Screen, (m: PageModel) => string> = {
+  ready: form,
+  returned: outcomes,
+  redirect: redirectForm,
+  used: ({ t }) => message(t.usedTitle, t.usedBody, 'used'),
+  expired: ({ t }) => message(t.expiredTitle, t.expiredBody, 'expired'),
+  top_level: ({ t }) => message(t.topLevelTitle, t.topLevelBody, 'top_level'),
+  not_found: ({ t }) => message(t.notFoundTitle, t.notFoundBody, 'not_found'),
+}
+
 export function renderPage(m: PageModel): string {
   const t = m.t
   const data: Record<string, string> = {
@@ -112,19 +154,11 @@ export function renderPage(m: PageModel): string {
     'data-failures': JSON.stringify(t.failures),
   }
   if (m.sessionSecret) data['data-session'] = m.sessionSecret
+  if (m.result) data['data-result'] = JSON.stringify(m.result)
   const attrs = Object.entries(data)
     .map(([k, v]) => `${k}="${esc(v)}"`)
     .join(' ')
-  const body =
-    m.screen === 'ready'
-      ? form(m)
-      : m.screen === 'used'
-        ? message(t.usedTitle, t.usedBody, 'used')
-        : m.screen === 'expired'
-          ? message(t.expiredTitle, t.expiredBody, 'expired')
-          : m.screen === 'top_level'
-            ? message(t.topLevelTitle, t.topLevelBody, 'top_level')
-            : message(t.notFoundTitle, t.notFoundBody, 'not_found')
+  const body = SCREENS[m.screen](m)
   return `<!doctype html>
 <html lang="${m.lang}">
 <head>

@@ -22,11 +22,11 @@ import { randomToken } from '../shared/random.js'
 import { checkCard } from '../cards/checks.js'
 import type { SavedCard, SavedCardService } from '../cards/saved-cards.js'
 import { cardBrand } from '../cards/checks.js'
-import type { AuthorizeInput, CardProcessor, Outcome } from '../../processors/card-processor.js'
+import type { AuthorizeInput, CardProcessor, Outcome, Redirect, Returned } from '../../processors/card-processor.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import { FAILURE_MESSAGES } from './failures.js'
 import type { PaymentIntent } from './intents.js'
-import type { ConfirmInput, Confirmation, LinkView, LoadKind, OpenResult } from './model.js'
+import type { ConfirmInput, Confirmation, LinkView, LoadKind, OpenResult, ReturnResult } from './model.js'
 import { can, INTENT_TRANSITIONS, notNow } from './state.js'
 
 /** Called in the transaction that makes an intent final (the outbox writes its event here). */
@@ -69,7 +69,7 @@ const hashToken = (token: string) => sha256(token)
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
 
-  private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null; returnStateHash: Buffer | null; configSealed: string | null }) | undefined> {
+  private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null; returnStateHash: Buffer | null; configSealed: string | null; actionRedirect: string | null }) | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
     const found = await this.deps.store.intents.findLinkByTokenAcrossTenants(hashToken(token))
     if (!found) return undefined
@@ -96,7 +96,7 @@ export class CheckoutService {
   async open(token: string, kind: LoadKind): Promise<OpenResult> {
     const found = await this.view(token)
     if (!found) return { state: 'not_found' }
-    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, ...link } = found
+    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, actionRedirect: _redirect, ...link } = found
     link.intent = await this.expireIfDue(link.intent)
     if (link.intent.status === 'failed' && link.intent.failureCode === 'link_expired') return { state: 'expired', link }
     if (link.claimed || link.intent.status !== 'pending') return { state: 'used', link }
@@ -197,6 +197,36 @@ export class CheckoutService {
     const adapter = this.adapterFor(resumed, link)
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, { answer: late ? 'decline' : answer }))
     return this.apply(resumed, outcome, { abandonedAction: late })
+  }
+
+  /**
+   * POST /pay/{token}/redirect: the form a processor's 3-D Secure wants posted, for the
+   * page's session while the intent waits for it (the frame then submits it).
+   */
+  async redirectFor(token: string, sessionSecret: string | undefined): Promise<{ link: LinkView; redirect: Redirect }> {
+    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, actionRedirect, ...link } = await this.session(token, sessionSecret)
+    if (link.intent.status !== 'requires_action' || !actionRedirect) throw notNow('There is no 3-D Secure page to go to.')
+    return { link, redirect: JSON.parse(actionRedirect) as Redirect }
+  }
+
+  /**
+   * GET|POST /pay/{token}/return: the shopper is back from the processor's 3-D Secure. No
+   * cookie and no page session travel with a cross-site redirect, so the state value in the
+   * URL is the proof: bound to this intent (its hash is stored with the redirect), good once
+   * (`resume` clears it) and only until the link expires. The processor is then asked how
+   * it ended (`completeAction`) and the outcome applied as for a confirmation.
+   */
+  async returnFrom(token: string, state: string | undefined, returned: Returned): Promise<ReturnResult> {
+    const found = await this.view(token)
+    if (!found) return { state: 'not_found' }
+    const { sessionHash: _session, returnStateHash, configSealed, actionRedirect: _redirect, ...link } = found
+    if (!state || !returnStateHash || !safeEqual(hashToken(state), returnStateHash)) return { state: 'used', link }
+    if (link.intent.expiresAt <= this.deps.clock.now()) return { state: 'expired', link }
+    const resumed = await this.deps.store.intents.resume(link.intent.tenantId, link.intent.id, this.deps.clock.now())
+    if (!resumed) return { state: 'used', link }
+    const adapter = this.adapterFor(resumed, { processor: link.processor, configSealed })
+    const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, returned))
+    return { state: 'returned', link, confirmation: await this.apply(resumed, outcome) }
   }
 
   /**

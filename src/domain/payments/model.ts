@@ -37,6 +37,14 @@ export type OpenResult =
   | { state: 'preview'; link: LinkView }
   | { state: 'ready'; link: LinkView; sessionSecret: string; savedCards: SavedCard[] }
 
+/** Where a return from the processor's 3-D Secure left the payment. */
+export type ReturnResult =
+  | { state: 'not_found' }
+  /** The state value is wrong or was used already. */
+  | { state: 'used'; link: LinkView }
+  | { state: 'expired'; link: LinkView }
+  | { state: 'returned'; link: LinkView; confirmation: Confirmation }
+
 /** How the browser asked for the page, from Fetch Metadata. */
 export type LoadKind = 'frame' | 'document' | 'prefetch' | 'other'
 

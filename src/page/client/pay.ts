@@ -64,12 +64,37 @@ function finish(result: PaymentResult) {
     }
     show('failed')
     post('payment_intent.failed', { failure_code: result.failure_code })
+  } else if (result.status === 'requires_authentication' && result.redirect) {
+    toBank(result.redirect)
   } else if (result.status === 'requires_authentication') {
     show('challenge')
     $('challenge-approve')?.focus()
   } else {
     show('processing')
   }
+}
+
+/**
+ * The processor's 3-D Secure, in this frame: a GET goes there by location; a POST goes
+ * through /pay/{token}/redirect (posted with this page's session), whose page submits the
+ * processor's form — this page's own CSP keeps posting to this origin only.
+ */
+function toBank(redirect: NonNullable<PaymentResult['redirect']>) {
+  show('processing')
+  if (redirect.method === 'GET') {
+    window.location.assign(redirect.url)
+    return
+  }
+  const form = document.createElement('form')
+  form.method = 'POST'
+  form.action = `${base}/redirect`
+  const field = document.createElement('input')
+  field.type = 'hidden'
+  field.name = 'session'
+  field.value = session
+  form.appendChild(field)
+  document.body.appendChild(form)
+  form.submit()
 }
 
 async function call(path: string, body: unknown): Promise<{ status: number; json: any }> {
@@ -225,6 +250,10 @@ function setupForm() {
 
 if (screenName === 'ready') setupForm()
 post('ready', { height: height() })
+// Back from 3-D Secure at the processor: show how it ended and tell the tenant's page.
+if (screenName === 'returned') finish(JSON.parse(root.dataset.result ?? '{}') as PaymentResult)
+// On the way to it with a form to post.
+if (screenName === 'redirect') $<HTMLFormElement>('redirect-form')?.submit()
 if (screenName === 'used') post('link.used')
 if (screenName === 'expired') post('link.expired')
 if (typeof ResizeObserver !== 'undefined') {

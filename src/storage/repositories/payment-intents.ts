@@ -76,7 +76,7 @@ const LIST = sql(
 )
 const LINK_BY_TOKEN = sql(
   'page_link_by_token',
-  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, i.return_state_hash, t.name AS tenant_name, t.allowed_origins, t.allow_top_level,
+  `SELECT i.link_claimed_at AS claimed_at, i.link_session_hash AS session_hash, i.return_state_hash, i.action_redirect, t.name AS tenant_name, t.allowed_origins, t.allow_top_level,
           a.processor, a.config_encrypted,
           ${I_COLUMNS}
      FROM payment_intents i
@@ -152,6 +152,8 @@ export interface LinkRecord {
   claimed: boolean
   sessionHash: Buffer | null
   returnStateHash: Buffer | null
+  /** Where a 3-D Secure redirect sends the frame (JSON), while the intent waits for it. */
+  actionRedirect: string | null
 }
 
 export interface IntentFilter {
@@ -244,6 +246,7 @@ export class PaymentIntentRepository {
       claimed: row.claimed_at !== null,
       sessionHash: (row.session_hash as Buffer | null) ?? null,
       returnStateHash: (row.return_state_hash as Buffer | null) ?? null,
+      actionRedirect: (row.action_redirect as string | null) ?? null,
     }
   }
 

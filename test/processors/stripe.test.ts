@@ -1,0 +1,237 @@
+/**
+ * SPEC "Card processors", Stripe: paylink's page and API paying through the real `stripe`
+ * SDK against the Stripe fake (test/fakes/stripe.ts) on loopback, the account pointed at it
+ * by its `api_base`. What a tenant sees (the intent, its failure and processor codes) and
+ * what Stripe saw (PaymentIntents, idempotency keys, parameters) are both checked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FRAME, claimPage, confirm, intentOf, mint, newCard, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
+import { startStripeFake, type StripeFake } from '../fakes/stripe.js'
+
+let server: TestServer
+let stripe: StripeFake
+beforeAll(async () => {
+  stripe = await startStripeFake()
+  server = await startServer({ PROCESSING_RECOVERY_SECONDS: '2' })
+})
+afterAll(async () => {
+  await server?.close()
+  await stripe?.close()
+})
+
+const STRIPE_CARDS = {
+  visa: '4242424242424242',
+  declined: '4000000000000002',
+  insufficientFunds: '4000000000009995',
+  expired: '4000000000000069',
+  incorrectCvc: '4000000000000127',
+  processingError: '4000000000000119',
+  lost: '4000000000009987',
+  stolen: '4000000000009979',
+  fraudulent: '4100000000000019',
+  threeDSecure: '4000002760003184',
+}
+
+const payer = () => setupProcessorPayer(server, { processor: 'stripe', config: { secret_key: stripe.secretKey, webhook_secret: stripe.webhookSecret, api_base: stripe.url } })
+
+/** Opens a new link of the payer in a frame and confirms `body` on it. */
+async function confirmOn(p: ProcessorPayer, body: Record<string, unknown>) {
+  const link = await mint(p)
+  const { session } = await claimPage(link.payUrl)
+  const answer = await confirm(link.payUrl, session, body)
+  expect(answer.status, answer.text).toBe(200)
+  return { link, session, answer: answer.body.data }
+}
+
+const stripeIntentOf = (intentId: string) => stripe.paymentIntents().filter((pi) => pi.metadata.payment_intent_id === intentId)
+const requestsFor = (intentId: string) => stripe.requests.filter((r) => r.idempotencyKey?.startsWith(`${intentId}:`))
+const recover = async () => {
+  server.clock.advance(3_000)
+  return server.services.lifecycle.recoverProcessing()
+}
+
+describe('a card paid through Stripe', () => {
+  it('creates the PaymentIntent without the card, stores its id, then confirms it with the card: one charge, keys per request', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer).toMatchObject({ status: 'succeeded', failure_code: null, card: { brand: 'visa', last4: '4242' } })
+    const [pi, ...others] = stripeIntentOf(link.intentId)
+    expect(others).toEqual([])
+    expect(pi).toMatchObject({ status: 'succeeded', amount: 1250, currency: 'usd', metadata: { payment_intent_id: link.intentId } })
+    const calls = requestsFor(link.intentId)
+    expect(calls.map((r) => [r.method, r.path, r.idempotencyKey])).toEqual([
+      ['POST', '/v1/payment_intents', `${link.intentId}:create`],
+      ['POST', `/v1/payment_intents/${pi!.id}/confirm`, `${link.intentId}:confirm`],
+    ])
+    expect(calls[0]!.body).not.toHaveProperty('payment_method_data')
+    expect(calls[1]!.body).toMatchObject({ return_url: expect.stringContaining(`${link.payUrl}/return?state=`), payment_method_data: { type: 'card' } })
+    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
+    expect(row!.processor_reference).toBe(pi!.id)
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded', processor_code: null, card: { brand: 'visa', last4: '4242' } })
+  })
+
+  it.each([
+    ['declined', 'card_declined', 'generic_decline'],
+    ['insufficientFunds', 'insufficient_funds', 'insufficient_funds'],
+    ['expired', 'expired_card', 'expired_card'],
+    ['incorrectCvc', 'incorrect_cvc', 'incorrect_cvc'],
+    ['processingError', 'processing_error', 'processing_error'],
+    ['lost', 'lost_or_stolen', 'lost_card'],
+    ['stolen', 'lost_or_stolen', 'stolen_card'],
+    ['fraudulent', 'fraudulent', 'fraudulent'],
+  ] as const)('maps the %s card to %s, keeping Stripe’s own code %s for the tenant only', async (card, failureCode, processorCode) => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS[card]) })
+    expect(answer).toMatchObject({ status: 'failed', failure_code: failureCode })
+    expect(answer).not.toHaveProperty('processor_code')
+    const intent = await intentOf(p, link.intentId)
+    expect(intent).toMatchObject({ status: 'failed', failure_code: failureCode, processor_code: processorCode, processor_message: expect.any(String) })
+  })
+
+})
+
+/** The shopper at the fake's 3-D Secure page presses `button`; answers where Stripe sends them back. */
+async function authenticateAtStripe(redirectUrl: string, button: 'approve' | 'decline'): Promise<string> {
+  const html = await (await fetch(redirectUrl)).text()
+  const form = new RegExp(`<form[^>]*action="([^"]+)"[^>]*><button id="${button}"`).exec(html)
+  expect(form).not.toBeNull()
+  const answer = await fetch(new URL(form![1]!, redirectUrl), { method: 'POST', redirect: 'manual' })
+  expect(answer.status).toBe(302)
+  return answer.headers.get('location')!
+}
+
+/** The frame loads paylink's return URL as the processor sent it. */
+const loadReturn = (url: string) => fetch(url, { headers: FRAME })
+const resultOf = (html: string) => JSON.parse(/data-result="([^"]+)"/.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&'))
+
+describe('3-D Secure at Stripe, by redirect inside the frame', () => {
+  it('sends the frame to Stripe, and back at paylink’s return URL shows the outcome once', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.threeDSecure) })
+    expect(answer).toMatchObject({ status: 'requires_authentication', redirect: { method: 'GET', url: expect.stringContaining(`${stripe.url}/3ds/`) } })
+    expect(answer).not.toHaveProperty('challenge')
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'processing' })
+
+    const back = await authenticateAtStripe(answer.redirect.url, 'approve')
+    expect(back.startsWith(`${link.payUrl}/return?state=`)).toBe(true)
+    const page = await loadReturn(back)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors https://shop.example")
+    expect(page.headers.get('content-security-policy')).toContain("form-action 'self'")
+    const html = await page.text()
+    expect(html).toContain('data-screen="returned"')
+    expect(resultOf(html)).toMatchObject({ status: 'succeeded', payment_intent_id: link.intentId, card: { last4: '3184' } })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
+
+    // The same return again (a reload, a replay) is spent: it shows the link as used and changes nothing.
+    const again = await loadReturn(back)
+    expect(again.status).toBe(410)
+    expect(await again.text()).toContain('data-screen="used"')
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'succeeded' }])
+  })
+
+  it('fails as authentication_failed when the shopper declines at the bank', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.threeDSecure) })
+    const page = await loadReturn(await authenticateAtStripe(answer.redirect.url, 'decline'))
+    expect(resultOf(await page.text())).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed', processor_code: 'payment_intent_authentication_failure' })
+  })
+
+  it('refuses a return with a made-up state, changing nothing; the real one still works', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.threeDSecure) })
+    const back = await authenticateAtStripe(answer.redirect.url, 'approve')
+    const forged = back.replace(/state=[^&]+/, 'state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+    expect((await loadReturn(forged)).status).toBe(410)
+    expect((await loadReturn(`${link.payUrl}/return`)).status).toBe(410)
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'processing' })
+    expect(resultOf(await (await loadReturn(back)).text())).toMatchObject({ status: 'succeeded' })
+  })
+
+  it('closes a 3-D Secure never finished when the link expires: authentication_failed, the PaymentIntent cancelled', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.threeDSecure) })
+    expect(answer.status).toBe('requires_authentication')
+    server.clock.advance(Date.parse(link.expiresAt) - server.clock.now().getTime() + 1)
+    await server.services.lifecycle.recoverProcessing()
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'canceled' }])
+  })
+})
+
+describe('saved cards at Stripe', () => {
+  it('saves a card on a Customer per user and account, and charges it again without a CVC', async () => {
+    const p = await payer()
+    const first = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa), save_card: true })
+    expect(first.answer).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
+    const [pi] = stripeIntentOf(first.link.intentId)
+    expect(pi).toMatchObject({ setup_future_usage: 'on_session', customer: expect.stringMatching(/^cus_/) })
+    const [row] = await server.db.query<{ customer_ref: string; token_encrypted: string }>('SELECT customer_ref, token_encrypted FROM saved_cards WHERE id = $1', [first.answer.saved_card_id])
+    expect(row!.customer_ref).toBe(pi!.customer)
+    expect(row!.token_encrypted).not.toContain('pm_')
+
+    const again = await confirmOn(p, { saved_card_id: first.answer.saved_card_id })
+    expect(again.answer).toMatchObject({ status: 'succeeded', saved_card_id: first.answer.saved_card_id, card: { last4: '4242' } })
+    const [second] = stripeIntentOf(again.link.intentId)
+    expect(second).toMatchObject({ status: 'succeeded', customer: pi!.customer, payment_method: pi!.payment_method })
+    const confirmCall = requestsFor(again.link.intentId).find((r) => r.path.endsWith('/confirm'))!
+    expect(confirmCall.body).toEqual({ payment_method: pi!.payment_method, return_url: expect.any(String) })
+
+    // A second card of the same user goes on the same Customer.
+    const other = await confirmOn(p, { card: newCard('5555555555554444'), save_card: true })
+    expect(stripeIntentOf(other.link.intentId)[0]).toMatchObject({ customer: pi!.customer })
+  })
+})
+
+describe('recovery: a Stripe answer that never arrived is asked for, never charged twice', () => {
+  it('shows processing when the connection drops after Stripe charged, then records that one charge', async () => {
+    const p = await payer()
+    // The SDK retries a reset connection once by itself (same key, replayed); two drops reach paylink.
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer).toMatchObject({ status: 'processing', failure_code: null })
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'succeeded' }])
+
+    expect(await recover()).toBeGreaterThanOrEqual(1)
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
+    expect(stripeIntentOf(link.intentId)).toHaveLength(1)
+    expect(requestsFor(link.intentId).filter((r) => r.path.endsWith('/confirm')).length).toBeLessThanOrEqual(2)
+  })
+
+  it('fails as processing_error, charging nothing, when Stripe answered 500 to the confirm: the PaymentIntent is cancelled', async () => {
+    const p = await payer()
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'error500')
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer).toMatchObject({ status: 'processing' })
+    await recover()
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error', processor_code: 'canceled' })
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'canceled' }])
+  })
+
+  it('finds a PaymentIntent whose id was never stored by searching its metadata', async () => {
+    const p = await payer()
+    // The create's answer is lost twice: paylink never learns the PaymentIntent's id, and never confirms it.
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'commit_then_drop')
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'commit_then_drop')
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer).toMatchObject({ status: 'processing' })
+    const [created] = stripeIntentOf(link.intentId)
+    expect(created).toMatchObject({ status: 'requires_payment_method' })
+    await recover()
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error' })
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'canceled' }])
+    expect(stripe.requests.some((r) => r.path === '/v1/payment_intents/search')).toBe(true)
+  })
+
+  it('gives one PaymentIntent to 20 confirms of one link at once', async () => {
+    const p = await payer()
+    const link = await mint(p)
+    const { session } = await claimPage(link.payUrl)
+    const answers = await Promise.all(Array.from({ length: 20 }, () => confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })))
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1)
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(19)
+    expect(stripeIntentOf(link.intentId)).toHaveLength(1)
+  })
+})
