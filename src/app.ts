@@ -25,6 +25,7 @@ import { paymentLinkRoutes } from './http/routes/payment-links.js'
 import { paymentIntentRoutes } from './http/routes/payment-intents.js'
 import { cardRoutes } from './http/routes/cards.js'
 import { webhookRoutes } from './http/routes/webhooks.js'
+import { processorWebhookRoutes } from './http/routes/processor-webhooks.js'
 import { adminRoutes } from './http/routes/admin.js'
 import { opsRoutes } from './http/routes/ops.js'
 import { isPayUrl, pageRoutes } from './page/routes.js'
@@ -129,6 +130,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
         { name: 'webhooks', description: 'Webhook endpoints, the event log and deliveries.' },
         { name: 'page', description: 'Calls made by the hosted payment page itself.' },
         { name: 'admin', description: 'Operator routes (scope `admin`).' },
+        { name: 'processors', description: 'Webhooks from card processors (Stripe, Adyen), verified per account.' },
         { name: 'operations', description: 'Health, readiness, metrics.' },
       ],
       components: {
@@ -144,7 +146,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes]) {
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes, processorWebhookRoutes]) {
     routes(app, services)
   }
   await pageRoutes(app, services)

@@ -20,6 +20,7 @@ import { UserService } from './domain/users/service.js'
 import { PaymentService } from './domain/payments/service.js'
 import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
 import { Lifecycle } from './domain/payments/lifecycle.js'
+import { ProcessorEvents } from './domain/payments/processor-events.js'
 import { SavedCardService } from './domain/cards/saved-cards.js'
 import { WebhookService } from './domain/webhooks/service.js'
 import { ProcessorSet } from './processors/registry.js'
@@ -63,6 +64,8 @@ export interface Services {
   checkout: CheckoutService
   webhooks: WebhookService
   lifecycle: Lifecycle
+  /** What processors tell by webhook, applied once. */
+  processorEvents: ProcessorEvents
   deliveryWorker: DeliveryWorker
   /** Webhook delivery, link expiry and payment recovery; started by `startWorker` (main, for ROLE all/worker). */
   background: BackgroundRunner
@@ -140,6 +143,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     checkout,
     webhooks: new WebhookService(store, clock, sealer, config.allowPrivateWebhookUrls, wake),
     lifecycle,
+    processorEvents: new ProcessorEvents(store, clock, checkout),
     deliveryWorker,
     background: runner,
     metrics,

@@ -571,6 +571,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/processor-webhooks/{card_processing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A card processor’s webhook for one account
+         * @description For Stripe and Adyen to call, not for tenants. Verified with the account’s webhook secret (Stripe-Signature, or Adyen’s HMAC per item); each event is applied once.
+         */
+        post: operations["receiveProcessorWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4071,6 +4091,97 @@ export interface operations {
                                 last4: string;
                             } | null;
                             saved_card_id: string | null;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    receiveProcessorWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_processing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            received: boolean;
+                            applied: number;
                         };
                         error: null;
                         /**

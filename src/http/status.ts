@@ -12,6 +12,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payment_in_progress: 409,
   link_expired: 410,
   payload_too_large: 413,
+  invalid_signature: 400,
   unsupported_media_type: 415,
   card_processing_unavailable: 422,
   currency_not_supported: 422,

@@ -143,6 +143,8 @@ export interface CardProcessor {
   /** Verifies and reads a webhook from the processor; a bad signature throws `WebhookSignatureError`. */
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<ProcessorEvent[]>
   deleteSavedCard(card: SavedCardToken & { shopperReference: string }): Promise<void>
+  /** What the processor expects to read back from a webhook it sent (Adyen: `[accepted]`); the envelope otherwise. */
+  readonly webhookAck?: { contentType: string; body: string }
 }
 
 /** A webhook whose signature does not verify: answered 400, nothing applied. */

@@ -16,6 +16,7 @@ import type { Db, Queryable } from './db.js'
 import { AccountRepository } from './repositories/accounts.js'
 import { IdempotencyRepository } from './repositories/idempotency.js'
 import { PaymentIntentRepository } from './repositories/payment-intents.js'
+import { ProcessorEventRepository } from './repositories/processor-events.js'
 import { SavedCardRepository } from './repositories/saved-cards.js'
 import { SigningKeyRepository } from './repositories/signing-keys.js'
 import { TenantRepository } from './repositories/tenants.js'
@@ -34,6 +35,8 @@ export interface Repositories {
   /** Endpoints, events and deliveries (the outbox). */
   readonly webhooks: WebhookRepository
   readonly idempotency: IdempotencyRepository
+  /** The processors' webhook events, kept once. */
+  readonly processorEvents: ProcessorEventRepository
 }
 
 export interface Store extends Repositories {
@@ -55,6 +58,7 @@ const REPOSITORIES = {
   savedCards: SavedCardRepository,
   webhooks: WebhookRepository,
   idempotency: IdempotencyRepository,
+  processorEvents: ProcessorEventRepository,
 } as const satisfies { [K in keyof Repositories]: new (q: Queryable) => Repositories[K] }
 
 /**

@@ -235,3 +235,78 @@ describe('recovery: a Stripe answer that never arrived is asked for, never charg
     expect(stripeIntentOf(link.intentId)).toHaveLength(1)
   })
 })
+
+/** POSTs a signed Stripe event about `object` to the account's processor webhook, as Stripe would. */
+async function deliver(accountId: string, signed: { payload: string; headers: Record<string, string> }) {
+  const r = await fetch(`${server.baseUrl}/processor-webhooks/${accountId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed.headers }, body: signed.payload })
+  return { status: r.status, body: await r.json() }
+}
+const tenantEventsOf = (intentId: string) => server.db.query<{ type: string }>('SELECT type FROM events WHERE payment_intent_id = $1', [intentId])
+const stripeEventAbout = (piId: string, type: string) => stripe.events().find((e) => e.type === type && e.object.id === piId)!
+
+describe('Stripe’s webhooks', () => {
+  it('finish a payment whose answer was lost, once: a resent event changes nothing', async () => {
+    const p = await payer()
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer.status).toBe('processing')
+    const [pi] = stripeIntentOf(link.intentId)
+    const event = stripeEventAbout(pi!.id, 'payment_intent.succeeded')
+    const signed = stripe.signedEvent(event.type, event.object, { id: event.id })
+
+    expect(await deliver(p.accountId, signed)).toMatchObject({ status: 200, body: { success: true, data: { received: true, applied: 1 } } })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
+    expect(await deliver(p.accountId, signed)).toMatchObject({ status: 200, body: { data: { applied: 0 } } })
+    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+  })
+
+  it('refuse a bad signature with 400 invalid_signature and apply nothing', async () => {
+    const p = await payer()
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'error500')
+    const { link } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    const [pi] = stripeIntentOf(link.intentId)
+    const forged = stripe.signedEvent('payment_intent.succeeded', { ...pi, status: 'succeeded' })
+    const tampered = { ...forged, payload: forged.payload.replace('"succeeded"', '"succeeded" ') }
+    const r = await deliver(p.accountId, tampered)
+    expect(r).toMatchObject({ status: 400, body: { success: false, error: { code: 'invalid_signature' } } })
+    const unsigned = await deliver(p.accountId, { payload: forged.payload, headers: {} })
+    expect(unsigned.status).toBe(400)
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'processing' })
+    expect(await tenantEventsOf(link.intentId)).toEqual([])
+    expect((await deliver('cpa_nosuchaccount', forged)).status).toBe(404)
+  })
+
+  it('win over paylink’s own commit when the event comes first: one final state, one event for the tenant', async () => {
+    const p = await payer()
+    // Stripe charges at once but answers the confirm only after 600 ms; its webhook arrives meanwhile.
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, { delayMs: 600 })
+    const link = await mint(p)
+    const { session } = await claimPage(link.payUrl)
+    const confirming = confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
+    let pi: ReturnType<typeof stripeIntentOf>[number] | undefined
+    for (let i = 0; i < 100 && pi?.status !== 'succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      pi = stripeIntentOf(link.intentId)[0]
+    }
+    const event = stripeEventAbout(pi!.id, 'payment_intent.succeeded')
+    expect(await deliver(p.accountId, stripe.signedEvent(event.type, event.object, { id: event.id }))).toMatchObject({ status: 200, body: { data: { applied: 1 } } })
+    const answer = await confirming
+    expect(answer.body.data).toMatchObject({ status: 'succeeded' })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
+    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+  })
+
+  it('never touch a payment of another account, even with a valid signature', async () => {
+    const a = await payer()
+    const b = await payer()
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents/pi_' }, 'commit_then_drop')
+    const { link } = await confirmOn(a, { card: newCard(STRIPE_CARDS.visa) })
+    const [pi] = stripeIntentOf(link.intentId)
+    const event = stripeEventAbout(pi!.id, 'payment_intent.succeeded')
+    // Both accounts share the fake's secret: the signature verifies at B, but the payment is A's.
+    expect(await deliver(b.accountId, stripe.signedEvent(event.type, event.object, { id: event.id }))).toMatchObject({ status: 200, body: { data: { applied: 0 } } })
+    expect(await intentOf(a, link.intentId)).toMatchObject({ status: 'processing' })
+  })
+})

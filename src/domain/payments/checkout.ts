@@ -76,9 +76,9 @@ export class CheckoutService {
     return { ...found, tenantId: found.intent.tenantId }
   }
 
-  /** The adapter for an intent's account. */
-  adapterFor(intent: PaymentIntent, account: { processor: string; configSealed: string | null }): CardProcessor {
-    return this.deps.processors.forAccount({ accountId: intent.accountId, processor: account.processor, configSealed: account.configSealed })
+  /** The adapter for an account (its processor, with its configuration as stored). */
+  adapterFor(accountId: string, account: { processor: string; configSealed: string | null }): CardProcessor {
+    return this.deps.processors.forAccount({ accountId, processor: account.processor, configSealed: account.configSealed })
   }
 
   /** Makes a `pending` intent past its expiry `failed` / `link_expired`, with its event. Returns the intent as it now is. */
@@ -151,7 +151,7 @@ export class CheckoutService {
         : { brand: saved!.card.brand, last4: saved!.card.last4, expMonth: saved!.card.expMonth, expYear: saved!.card.expYear }
     const started = await this.deps.store.intents.start(intent.tenantId, intent.id, now, { saveCard, fingerprint, card, savedCardId: saved?.card.id ?? null })
     if (!started) throw notNow()
-    const adapter = this.adapterFor(started, link)
+    const adapter = this.adapterFor(started.accountId, link)
     const state = randomToken(RETURN_STATE_BYTES)
     const saveFor = saveCard
       ? { shopperReference: started.userId, ...(await this.customerRef(started)) }
@@ -194,7 +194,7 @@ export class CheckoutService {
     const late = intent.expiresAt <= this.deps.clock.now()
     const resumed = await this.deps.store.intents.resume(intent.tenantId, intent.id, this.deps.clock.now())
     if (!resumed) throw notNow('There is no challenge waiting for an answer.')
-    const adapter = this.adapterFor(resumed, link)
+    const adapter = this.adapterFor(resumed.accountId, link)
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, { answer: late ? 'decline' : answer }))
     return this.apply(resumed, outcome, { abandonedAction: late })
   }
@@ -224,7 +224,7 @@ export class CheckoutService {
     if (link.intent.expiresAt <= this.deps.clock.now()) return { state: 'expired', link }
     const resumed = await this.deps.store.intents.resume(link.intent.tenantId, link.intent.id, this.deps.clock.now())
     if (!resumed) return { state: 'used', link }
-    const adapter = this.adapterFor(resumed, { processor: link.processor, configSealed })
+    const adapter = this.adapterFor(resumed.accountId, { processor: link.processor, configSealed })
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, returned))
     return { state: 'returned', link, confirmation: await this.apply(resumed, outcome) }
   }
@@ -267,8 +267,17 @@ export class CheckoutService {
   }
 
   private finish(intent: PaymentIntent, outcome: Extract<Outcome, { kind: 'succeeded' | 'failed' }>, ctx: Applying): Promise<PaymentIntent | undefined> {
+    return this.deps.store.transaction((tx) => this.finishIn(tx, intent, outcome, ctx))
+  }
+
+  /**
+   * Makes a waiting intent final in the caller's transaction: the saved card, the outcome
+   * and (through `onFinal`) its webhook event commit together, or not at all. Undefined when
+   * the intent was not waiting any more (someone else finished it first).
+   */
+  async finishIn(tx: Repositories, intent: PaymentIntent, outcome: Extract<Outcome, { kind: 'succeeded' | 'failed' }>, ctx: Applying = {}): Promise<PaymentIntent | undefined> {
     const now = this.deps.clock.now()
-    return this.deps.store.transaction(async (tx) => {
+    {
       let cardId = intent.savedCardId
       if (outcome.kind === 'succeeded' && outcome.savedCard) {
         const flags = ctx.known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
@@ -307,19 +316,7 @@ export class CheckoutService {
       if (!done) return undefined
       await this.deps.onFinal(tx, done)
       return done
-    })
-  }
-
-  /** The processor never saw this intent's key: nothing was charged, so it fails plainly. */
-  async failUnreached(intent: PaymentIntent): Promise<Confirmation> {
-    const now = this.deps.clock.now()
-    const done = await this.deps.store.transaction(async (tx) => {
-      const failed = await tx.intents.failWithoutOutcome(intent.tenantId, intent.id, { code: 'processing_error', message: FAILURE_MESSAGES.processing_error }, now)
-      if (!failed) return undefined
-      await this.deps.onFinal(tx, failed)
-      return failed
-    })
-    return { intent: done ?? (await this.current(intent)) }
+    }
   }
 
   private async current(intent: PaymentIntent): Promise<PaymentIntent> {

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   payment_in_progress: { message: 'This payment is already being processed or is finished.' },
   link_expired: { message: 'This payment link has expired.' },
   payload_too_large: { message: 'The request body is too large.' },
+  invalid_signature: { message: 'The signature does not verify; nothing was applied.' },
   unsupported_media_type: { message: 'Send the body as application/json.' },
   card_processing_unavailable: { message: 'No approved card-processing account fits this payment.' },
   currency_not_supported: { message: 'The card-processing account does not support this currency.' },

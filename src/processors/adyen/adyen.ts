@@ -50,6 +50,8 @@ type PaymentRequest = Types.checkout.PaymentRequest
 
 export class AdyenProcessor implements CardProcessor {
   readonly name = 'adyen'
+  /** Adyen reads this body back as the acknowledgement of a notification (anything else is retried). */
+  readonly webhookAck = { contentType: 'text/plain; charset=utf-8', body: '[accepted]' }
   private readonly checkout: CheckoutAPI
   private readonly hmac = new adyen.hmacValidator()
 

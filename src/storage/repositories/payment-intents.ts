@@ -126,12 +126,6 @@ const FINISH = sql(
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
     RETURNING ${COLUMNS}`,
 )
-const FAIL_PLAIN = sql(
-  'intent_fail_plain',
-  `UPDATE payment_intents SET status = ${to('fail')}, failure_code = $3, failure_message = $4, challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $5
-    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('fail')})
-    RETURNING ${COLUMNS}`,
-)
 const EXPIRE = sql(
   'intent_expire',
   `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4
@@ -317,15 +311,15 @@ export class PaymentIntentRepository {
     return row ? intentFrom(row) : undefined
   }
 
-  /** `fail` without an answer from the processor (it never saw the payment). */
-  async failWithoutOutcome(tenantId: TenantId, id: PaymentIntentId, failure: { code: FailureCode; message: string }, now: Date): Promise<PaymentIntent | undefined> {
-    const [row] = await this.q.query(FAIL_PLAIN, [tenantId, id, failure.code, failure.message, now])
-    return row ? intentFrom(row) : undefined
-  }
-
   /** `expire`: a pending intent past its `expires_at` fails as `link_expired`. */
   async expire(tenantId: TenantId, id: PaymentIntentId, message: string, now: Date): Promise<PaymentIntent | undefined> {
     const [row] = await this.q.query(EXPIRE, [tenantId, id, message, now])
+    return row ? intentFrom(row) : undefined
+  }
+
+  /** The intent a processor knows by its own id, at one account (a processor webhook without paylink's reference). */
+  async findByProcessorRef(tenantId: TenantId, accountId: AccountId, processorRef: string): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(`SELECT ${COLUMNS} FROM payment_intents WHERE tenant_id = $1 AND account_id = $2 AND processor_reference = $3`, [tenantId, accountId, processorRef])
     return row ? intentFrom(row) : undefined
   }
 
