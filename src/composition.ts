@@ -86,8 +86,8 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const keys = new SigningKeys(store, sealer, clock)
   await keys.init()
   const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
-  const savedCards = new SavedCardService(store, clock, sealer, deps.encryptionKey)
   const processors = new ProcessorSet({ db, clock, timeoutMs: config.processorTimeoutMs }, sealer)
+  const savedCards = new SavedCardService(store, clock, sealer, deps.encryptionKey, processors, (err) => deps.onBackgroundError?.(err))
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
   const limiter = new RateLimiter(
     config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),

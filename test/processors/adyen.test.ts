@@ -89,6 +89,11 @@ describe('a card paid through Adyen', () => {
     const [reuse] = requestsFor(again.link.intentId)
     expect(reuse!.body).toMatchObject({ shopperInteraction: 'ContAuth', recurringProcessingModel: 'CardOnFile', shopperReference: p.userId, paymentMethod: { storedPaymentMethodId: expect.any(String) } })
     expect((reuse!.body as any).paymentMethod).not.toHaveProperty('cvc')
+
+    // Deleting the card deletes the stored payment method at Adyen too.
+    const token = (reuse!.body as any).paymentMethod.storedPaymentMethodId as string
+    expect((await p.api.delete(`/v1/platform/users/${p.userId}/cards/${first.answer.saved_card_id}`)).status).toBe(200)
+    expect(adyen.requests.filter((r) => r.method === 'DELETE' && r.path.includes(`/storedPaymentMethods/${token}`))).toHaveLength(1)
   })
 })
 

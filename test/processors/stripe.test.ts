@@ -181,6 +181,12 @@ describe('saved cards at Stripe', () => {
     // A second card of the same user goes on the same Customer.
     const other = await confirmOn(p, { card: newCard('5555555555554444'), save_card: true })
     expect(stripeIntentOf(other.link.intentId)[0]).toMatchObject({ customer: pi!.customer })
+
+    // Deleting the card detaches it at Stripe: it can never be charged there again.
+    const deleted = await p.api.delete(`/v1/platform/users/${p.userId}/cards/${first.answer.saved_card_id}`)
+    expect(deleted.status).toBe(200)
+    expect(stripe.requests.filter((r) => r.path === `/v1/payment_methods/${pi!.payment_method}/detach`)).toHaveLength(1)
+    await expect(stripe.client().paymentIntents.create({ amount: 100, currency: 'usd', customer: pi!.customer as string, payment_method: pi!.payment_method as string, confirm: true })).rejects.toThrow()
   })
 })
 

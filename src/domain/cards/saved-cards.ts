@@ -3,13 +3,15 @@
  * DATA_ENCRYPTION_KEY, bound to the card's row), the brand, last four and expiry, and a
  * keyed fingerprint — an HMAC of the number under a key derived from DATA_ENCRYPTION_KEY —
  * so the same card saved twice stays one card. Never the number, never the CVC.
- * A deleted card is neither listed nor chargeable.
+ * A deleted card is neither listed nor chargeable, and is deleted at the processor too
+ * (Stripe detaches the PaymentMethod, Adyen deletes the stored payment method).
  */
 import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import { hmacSha256, type Sealer } from '../shared/crypto.js'
 import { notFound } from '../shared/errors.js'
 import { newId, type AccountId, type CardId, type TenantId, type UserId } from '../shared/ids.js'
+import type { ProcessorSet } from '../../processors/registry.js'
 
 export interface SavedCard {
   id: CardId
@@ -33,6 +35,8 @@ export class SavedCardService {
     private readonly clock: Clock,
     private readonly sealer: Sealer,
     encryptionKey: Buffer,
+    private readonly processors: ProcessorSet,
+    private readonly onProcessorError: (err: unknown) => void = () => {},
   ) {
     this.fingerprintKey = hmacSha256(encryptionKey, 'paylink card fingerprint v1')
   }
@@ -52,9 +56,26 @@ export class SavedCardService {
     return cards
   }
 
+  /**
+   * Deletes the card: at once in paylink (never listed or charged again), then at the
+   * processor. When the processor cannot be reached, the deletion in paylink stands (the
+   * token can no longer be used through paylink) and the error is reported to the operator.
+   */
   async delete(tenantId: TenantId, userId: UserId, cardId: CardId): Promise<SavedCard> {
-    const card = await this.store.savedCards.delete(tenantId, userId, cardId, this.clock.now())
-    if (!card) throw notFound('card')
+    const deleted = await this.store.savedCards.delete(tenantId, userId, cardId, this.clock.now())
+    if (!deleted) throw notFound('card')
+    const { card } = deleted
+    try {
+      const account = await this.store.accounts.processorOf(tenantId, card.accountId)
+      if (account) {
+        const token = this.sealer.open(deleted.sealedToken, tokenContext(tenantId, card.id)).toString('utf8')
+        await this.processors
+          .forAccount({ accountId: card.accountId, ...account })
+          .deleteSavedCard({ token, shopperReference: userId, ...(deleted.customerRef ? { customerRef: deleted.customerRef } : {}) })
+      }
+    } catch (err) {
+      this.onProcessorError(err)
+    }
     return card
   }
 

@@ -57,6 +57,12 @@ export class AccountRepository {
     return row && { ...accountFrom(row), configSealed: row.config_encrypted }
   }
 
+  /** The tenant's account with its processor and sealed configuration. */
+  async processorOf(tenantId: TenantId, id: AccountId): Promise<{ processor: string; configSealed: string | null } | undefined> {
+    const [row] = await this.q.query<{ processor: string; config_encrypted: string | null }>('SELECT processor, config_encrypted FROM card_processing_accounts WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+    return row && { processor: row.processor, configSealed: row.config_encrypted }
+  }
+
   async updateConfig(tenantId: TenantId, id: AccountId, configSealed: string | null): Promise<void> {
     await this.q.run('UPDATE card_processing_accounts SET config_encrypted = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, configSealed])
   }

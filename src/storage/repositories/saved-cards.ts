@@ -82,12 +82,12 @@ export class SavedCardRepository {
   }
 
   /** Deletes the card softly: it is neither listed nor chargeable any more. */
-  async delete(tenantId: TenantId, userId: UserId, id: CardId, at: Date): Promise<SavedCard | undefined> {
+  async delete(tenantId: TenantId, userId: UserId, id: CardId, at: Date): Promise<{ card: SavedCard; sealedToken: string; customerRef: string | null } | undefined> {
     const [row] = await this.q.query(
-      `UPDATE saved_cards SET deleted_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+      `UPDATE saved_cards SET deleted_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING ${COLUMNS}, token_encrypted, customer_ref`,
       [tenantId, userId, id, at],
     )
-    return row && cardFrom(row)
+    return row && { card: cardFrom(row), sealedToken: row.token_encrypted as string, customerRef: (row.customer_ref as string | null) ?? null }
   }
 
   /**
