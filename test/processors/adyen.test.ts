@@ -112,6 +112,18 @@ describe('Adyen’s notifications', () => {
     expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
   })
 
+  it('save the card when its token comes with the notification, not the answer: it shows from then on', async () => {
+    const p = await payer()
+    const { link, answer } = await confirmOn(p, { card: newCard(ADYEN_CARDS.visa, { name: 'PENDING' }), save_card: true })
+    expect(answer).toMatchObject({ status: 'processing', saved_card_id: null })
+    expect((await p.api.get(`/v1/platform/users/${p.userId}/cards`)).body.data).toEqual([])
+    const [payment] = paymentsFor(link.intentId)
+    expect(await notify(p.accountId, JSON.stringify(notificationsAbout(payment!.pspReference)[0]))).toEqual({ status: 200, text: '[accepted]' })
+    const intent = await intentOf(p, link.intentId)
+    expect(intent).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
+    expect((await p.api.get(`/v1/platform/users/${p.userId}/cards`)).body.data).toMatchObject([{ id: intent.saved_card_id, last4: '1142' }])
+  })
+
   it('refuse an item whose HMAC does not verify: 400, nothing applied', async () => {
     const p = await payer()
     const { link } = await confirmOn(p, { card: newCard(ADYEN_CARDS.visa, { name: 'PENDING' }) })

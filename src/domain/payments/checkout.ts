@@ -22,7 +22,7 @@ import { randomToken } from '../shared/random.js'
 import { checkCard } from '../cards/checks.js'
 import type { SavedCard, SavedCardService } from '../cards/saved-cards.js'
 import { cardBrand } from '../cards/checks.js'
-import type { AuthorizeInput, CardProcessor, Outcome, Redirect, Returned } from '../../processors/card-processor.js'
+import type { AuthorizeInput, CardProcessor, Outcome, Redirect, Returned, SavedCardToken } from '../../processors/card-processor.js'
 import type { ProcessorSet } from '../../processors/registry.js'
 import { FAILURE_MESSAGES } from './failures.js'
 import type { PaymentIntent } from './intents.js'
@@ -317,6 +317,26 @@ export class CheckoutService {
       await this.deps.onFinal(tx, done)
       return done
     }
+  }
+
+  /**
+   * Saves the card of a succeeded payment whose reusable token came after its outcome, if
+   * the shopper asked for it and it is not saved yet; answers whether it did.
+   */
+  async attachSavedCard(tx: Repositories, intent: PaymentIntent, saved: SavedCardToken): Promise<boolean> {
+    if (intent.status !== 'succeeded' || intent.savedCardId || !intent.card) return false
+    const flags = await tx.intents.saveFlags(intent.tenantId, intent.id)
+    if (!flags.saveCard || !flags.fingerprint) return false
+    const cardId = await this.deps.savedCards.save(tx, {
+      tenantId: intent.tenantId,
+      userId: intent.userId,
+      accountId: intent.accountId,
+      fingerprint: flags.fingerprint,
+      token: saved.token,
+      customerRef: saved.customerRef ?? null,
+      ...intent.card,
+    })
+    return tx.intents.attachSavedCard(intent.tenantId, intent.id, cardId)
   }
 
   private async current(intent: PaymentIntent): Promise<PaymentIntent> {

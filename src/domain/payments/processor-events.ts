@@ -9,8 +9,9 @@
  * before paylink's own commit of the same outcome wins the conditional update, and the
  * confirm that comes second changes nothing: one final state, one webhook to the tenant.
  *
- * Refund events are kept (once) and applied by the refunds issue's service; a saved card's
- * token that arrives only by webhook (Adyen's RECURRING_CONTRACT) is kept as an event too.
+ * A saved card's token that arrives only after the payment (Adyen's RECURRING_CONTRACT, or
+ * an AUTHORISATION for a payment already recorded) saves the card then, if the shopper asked
+ * for it. Refund events are kept (once); refunds apply them.
  */
 import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
@@ -55,15 +56,15 @@ export class ProcessorEvents {
   private async apply(tenantId: TenantId, accountId: AccountId, event: Exclude<ProcessorEvent, { type: 'ignored' }>): Promise<boolean> {
     return this.store.transaction(async (tx) => {
       if (!(await tx.processorEvents.keep(tenantId, accountId, event.id, this.clock.now()))) return false
-      if (event.type !== 'payment') return false
-      const intent = event.key
-        ? await tx.intents.get(tenantId, event.key)
-        : event.processorRef
-          ? await tx.intents.findByProcessorRef(tenantId, accountId, event.processorRef)
-          : undefined
+      if (event.type === 'refund') return false
+      const ref = event.type === 'payment' ? event.processorRef : null
+      const intent = event.key ? await tx.intents.get(tenantId, event.key) : ref ? await tx.intents.findByProcessorRef(tenantId, accountId, ref) : undefined
       // Another account's payment (a misrouted webhook) is never touched.
       if (!intent || intent.accountId !== accountId) return false
+      // A saved card's token that comes after the payment: the card shows once it has come.
+      if (event.type === 'saved_card') return this.checkout.attachSavedCard(tx, intent, event.savedCard)
       const outcome = event.outcome
+      if (outcome.kind === 'succeeded' && intent.status === 'succeeded' && outcome.savedCard) return this.checkout.attachSavedCard(tx, intent, outcome.savedCard)
       if (outcome.kind === 'succeeded' || outcome.kind === 'failed') return (await this.checkout.finishIn(tx, intent, outcome)) !== undefined
       if (outcome.kind === 'pending' && intent.status === 'processing') return tx.intents.awaitProcessor(tenantId, intent.id, outcome.processorRef ?? null, this.clock.now())
       return false

@@ -317,6 +317,11 @@ export class PaymentIntentRepository {
     return row ? intentFrom(row) : undefined
   }
 
+  /** Links a succeeded intent to the card it saved, when the card's token came after the outcome. */
+  async attachSavedCard(tenantId: TenantId, id: PaymentIntentId, cardId: string): Promise<boolean> {
+    return (await this.q.run(`UPDATE payment_intents SET saved_card_id = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'succeeded' AND saved_card_id IS NULL`, [tenantId, id, cardId])) > 0
+  }
+
   /** The intent a processor knows by its own id, at one account (a processor webhook without paylink's reference). */
   async findByProcessorRef(tenantId: TenantId, accountId: AccountId, processorRef: string): Promise<PaymentIntent | undefined> {
     const [row] = await this.q.query(`SELECT ${COLUMNS} FROM payment_intents WHERE tenant_id = $1 AND account_id = $2 AND processor_reference = $3`, [tenantId, accountId, processorRef])
