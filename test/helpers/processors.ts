@@ -4,10 +4,14 @@
  * a user enrolled and approved by the operator, as a real account needs.
  */
 import type { TestServer } from './server.js'
-import { addPayer, newTenant } from './world.js'
+import { addPayer, newTenant, type TenantOptions } from './world.js'
 
-export async function setupProcessorPayer(server: TestServer, account: { processor: string; config: Record<string, unknown>; currencies?: string[] }) {
-  const world = await newTenant(server)
+/** `tenant`: the new tenant's options (its allowed origins, for a page framed in a browser). */
+export async function setupProcessorPayer(
+  server: TestServer,
+  account: { processor: string; config: Record<string, unknown>; currencies?: string[]; tenant?: TenantOptions },
+) {
+  const world = await newTenant(server, account.tenant)
   const created = await server.services.tenants.createAccount(world.tenant.tenantId, {
     name: account.processor,
     processor: account.processor,
