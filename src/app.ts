@@ -26,6 +26,7 @@ import { paymentIntentRoutes } from './http/routes/payment-intents.js'
 import { cardRoutes } from './http/routes/cards.js'
 import { webhookRoutes } from './http/routes/webhooks.js'
 import { processorWebhookRoutes } from './http/routes/processor-webhooks.js'
+import { refundRoutes } from './http/routes/refunds.js'
 import { adminRoutes } from './http/routes/admin.js'
 import { opsRoutes } from './http/routes/ops.js'
 import { isPayUrl, pageRoutes } from './page/routes.js'
@@ -146,7 +147,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes, processorWebhookRoutes]) {
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, refundRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes, processorWebhookRoutes]) {
     routes(app, services)
   }
   await pageRoutes(app, services)

@@ -21,6 +21,7 @@ import { PaymentService } from './domain/payments/service.js'
 import { CheckoutService, type OnFinal } from './domain/payments/checkout.js'
 import { Lifecycle } from './domain/payments/lifecycle.js'
 import { ProcessorEvents } from './domain/payments/processor-events.js'
+import { RefundService } from './domain/payments/refunds.js'
 import { SavedCardService } from './domain/cards/saved-cards.js'
 import { WebhookService } from './domain/webhooks/service.js'
 import { ProcessorSet } from './processors/registry.js'
@@ -28,7 +29,7 @@ import './processors/builtins.js'
 import { DeliveryWorker } from './outbox/worker.js'
 import { BackgroundRunner } from './outbox/runner.js'
 import { OUTBOX_CHANNEL, OutboxNotifier } from './outbox/notify.js'
-import { writeOutcomeEvent } from './outbox/writer.js'
+import { writeOutcomeEvent, writeRefundEvent } from './outbox/writer.js'
 import { Metrics } from './observability/metrics.js'
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
 import { IdempotentReplies } from './http/idempotency.js'
@@ -64,6 +65,7 @@ export interface Services {
   checkout: CheckoutService
   webhooks: WebhookService
   lifecycle: Lifecycle
+  refunds: RefundService
   /** What processors tell by webhook, applied once. */
   processorEvents: ProcessorEvents
   deliveryWorker: DeliveryWorker
@@ -108,7 +110,11 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   }
   const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, publicBaseUrl: config.publicBaseUrl })
   const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
-  const lifecycle = new Lifecycle(store, clock, checkout, config.processingRecoverySeconds * 1000)
+  const refunds = new RefundService(store, clock, processors, async (tx, refund) => {
+    await writeRefundEvent(tx, refund, clock.now())
+    setImmediate(wake)
+  })
+  const lifecycle = new Lifecycle(store, clock, checkout, refunds, config.processingRecoverySeconds * 1000)
   const deliveryWorker = new DeliveryWorker({
     store,
     clock,
@@ -143,7 +149,8 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     checkout,
     webhooks: new WebhookService(store, clock, sealer, config.allowPrivateWebhookUrls, wake),
     lifecycle,
-    processorEvents: new ProcessorEvents(store, clock, checkout),
+    refunds,
+    processorEvents: new ProcessorEvents(store, clock, checkout, refunds),
     deliveryWorker,
     background: runner,
     metrics,

@@ -171,6 +171,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/platform/payment-intents/{payment_intent_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a payment intent's refunds, newest first */
+        get: operations["listRefunds"];
+        put?: never;
+        /**
+         * Refund a payment, in full or in part
+         * @description Only a `succeeded` payment intent; the refunds of one intent never add up to more than its amount (`refund_exceeds_amount` names what is left). Answers the refund as it is after asking the processor: `succeeded` or `failed` at once for the sandbox and Stripe, `pending` until its webhook for Adyen. Webhooks `refund.succeeded` / `refund.failed` follow. Send an `Idempotency-Key` to retry safely.
+         */
+        post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/refunds/{refund_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a refund */
+        get: operations["getRefund"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/platform/users/{user_id}/cards": {
         parameters: {
             query?: never;
@@ -1408,6 +1446,9 @@ export interface operations {
                             status: "pending" | "processing" | "succeeded" | "failed";
                             failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
                             failure_message: string | null;
+                            /** @description What succeeded refunds gave back, in major units like `amount`. */
+                            amount_refunded: string;
+                            amount_refunded_minor: number;
                             processor_code: string | null;
                             processor_message: string | null;
                             card: {
@@ -1531,6 +1572,9 @@ export interface operations {
                             status: "pending" | "processing" | "succeeded" | "failed";
                             failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
                             failure_message: string | null;
+                            /** @description What succeeded refunds gave back, in major units like `amount`. */
+                            amount_refunded: string;
+                            amount_refunded_minor: number;
                             processor_code: string | null;
                             processor_message: string | null;
                             card: {
@@ -1542,6 +1586,342 @@ export interface operations {
                             saved_card_id: string | null;
                             /** Format: date-time */
                             expires_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    listRefunds: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                payment_intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "refund";
+                            payment_intent_id: string;
+                            /** @description Major units as a decimal string with the currency’s digits. */
+                            amount: string;
+                            amount_minor: number;
+                            currency: string;
+                            /** @description `pending` until the processor says (at once for the sandbox and Stripe; by webhook for Adyen). */
+                            status: "pending" | "succeeded" | "failed";
+                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
+                            reason: ("requested_by_customer" | "duplicate" | "fraudulent") | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        error: null;
+                        pagination: {
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                            has_more: boolean;
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    createRefund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                payment_intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A part to refund, in major units of the intent’s currency (same rules as minting). Omit to refund all that is left. */
+                    amount?: number | string;
+                    reason?: "requested_by_customer" | "duplicate" | "fraudulent";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "refund";
+                            payment_intent_id: string;
+                            /** @description Major units as a decimal string with the currency’s digits. */
+                            amount: string;
+                            amount_minor: number;
+                            currency: string;
+                            /** @description `pending` until the processor says (at once for the sandbox and Stripe; by webhook for Adyen). */
+                            status: "pending" | "succeeded" | "failed";
+                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
+                            reason: ("requested_by_customer" | "duplicate" | "fraudulent") | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getRefund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                refund_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "refund";
+                            payment_intent_id: string;
+                            /** @description Major units as a decimal string with the currency’s digits. */
+                            amount: string;
+                            amount_minor: number;
+                            currency: string;
+                            /** @description `pending` until the processor says (at once for the sandbox and Stripe; by webhook for Adyen). */
+                            status: "pending" | "succeeded" | "failed";
+                            failure_code: ("card_declined" | "insufficient_funds" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "lost_or_stolen" | "fraudulent" | "processing_error" | "authentication_failed" | "link_expired") | null;
+                            reason: ("requested_by_customer" | "duplicate" | "fraudulent") | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */

@@ -12,6 +12,9 @@ import { DatabaseLockedError } from '../storage/embedded.js'
 import { systemClock } from '../domain/shared/clock.js'
 import { AppError } from '../domain/shared/errors.js'
 import { Flags, parseArgs, UsageError } from './args.js'
+import { REFUND_REASONS, type RefundReason } from '../domain/payments/refunds.js'
+import type { TenantId } from '../domain/shared/ids.js'
+import { refundJson } from '../http/presenters/index.js'
 
 const USAGE = `paylink — hosted card-payment links
 
@@ -26,6 +29,8 @@ Usage:
   paylink account create --tenant T --processor sandbox|stripe|adyen --currencies USD,EUR --name N [--priority P] [--config JSON]
   paylink account update --account A --config JSON   replace the account's processor credentials (checked, stored encrypted)
   paylink account approve --tenant T --user U --account A
+  paylink refund create --tenant T --payment-intent pi_… [--amount 5.00] [--reason requested_by_customer|duplicate|fraudulent]
+                                                   refund a payment (all that is left unless --amount)
   paylink keys rotate                              a new access-token signing key (the previous one keeps verifying)
   paylink openapi                                  print the OpenAPI document
 Every command takes --json.`
@@ -140,6 +145,20 @@ async function run(words: string[], f: Flags): Promise<{ json: Output; text: str
         json: { tenant_id: a.tenantId, user_id: a.userId, card_processing_id: a.accountId, status: a.status },
         text: `User ${a.userId} is approved for ${a.accountId}.`,
       }
+    }
+    case 'refund create': {
+      const tenant = f.required('tenant')
+      const intent = f.required('payment-intent')
+      const amount = f.one('amount')
+      const reason = f.one('reason')
+      f.done()
+      if (reason !== undefined && !(REFUND_REASONS as readonly string[]).includes(reason)) throw new UsageError(`--reason must be one of ${REFUND_REASONS.join(', ')}`)
+      const r = await withServices('paylink refund create', async (s) => {
+        const reserved = await s.refunds.reserve(tenant as TenantId, intent, { ...(amount !== undefined ? { amount } : {}), ...(reason ? { reason: reason as RefundReason } : {}) })
+        return s.refunds.send(tenant as TenantId, reserved.id)
+      })
+      const shown = refundJson(r)
+      return { json: shown, text: `Refund ${r.id}: ${shown.amount} ${r.currency} of ${r.paymentIntentId}, ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}.` }
     }
     case 'keys rotate': {
       f.done()

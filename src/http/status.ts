@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   invalid_signature: 400,
   unsupported_media_type: 415,
+  refund_exceeds_amount: 422,
   card_processing_unavailable: 422,
   currency_not_supported: 422,
   rate_limited: 429,

@@ -26,6 +26,7 @@ export class BackgroundRunner {
   async tick(): Promise<void> {
     await this.lifecycle.sweepExpired()
     await this.lifecycle.recoverProcessing()
+    await this.lifecycle.recoverRefunds()
     await this.worker.drain()
   }
 

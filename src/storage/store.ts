@@ -17,6 +17,7 @@ import { AccountRepository } from './repositories/accounts.js'
 import { IdempotencyRepository } from './repositories/idempotency.js'
 import { PaymentIntentRepository } from './repositories/payment-intents.js'
 import { ProcessorEventRepository } from './repositories/processor-events.js'
+import { RefundRepository } from './repositories/refunds.js'
 import { SavedCardRepository } from './repositories/saved-cards.js'
 import { SigningKeyRepository } from './repositories/signing-keys.js'
 import { TenantRepository } from './repositories/tenants.js'
@@ -37,6 +38,7 @@ export interface Repositories {
   readonly idempotency: IdempotencyRepository
   /** The processors' webhook events, kept once. */
   readonly processorEvents: ProcessorEventRepository
+  readonly refunds: RefundRepository
 }
 
 export interface Store extends Repositories {
@@ -59,6 +61,7 @@ const REPOSITORIES = {
   webhooks: WebhookRepository,
   idempotency: IdempotencyRepository,
   processorEvents: ProcessorEventRepository,
+  refunds: RefundRepository,
 } as const satisfies { [K in keyof Repositories]: new (q: Queryable) => Repositories[K] }
 
 /**

@@ -335,7 +335,7 @@ describe('GET /openapi.json describes every route with the envelope around its o
   it('names the fields of the objects as SPEC "Objects" does, and no credentials', () => {
     const dataOf = (id: string, status: string) => schemaOf(id, status).properties.data
     expect(Object.keys(dataOf('getPaymentIntent', '200').properties).sort()).toEqual(
-      ['amount', 'amount_minor', 'card', 'card_processing_id', 'created_at', 'currency', 'expires_at', 'failure_code', 'failure_message', 'id', 'object', 'processor_code', 'processor_message', 'saved_card_id', 'status', 'updated_at', 'user_id'].sort(),
+      ['amount', 'amount_minor', 'amount_refunded', 'amount_refunded_minor', 'card', 'card_processing_id', 'created_at', 'currency', 'expires_at', 'failure_code', 'failure_message', 'id', 'object', 'processor_code', 'processor_message', 'saved_card_id', 'status', 'updated_at', 'user_id'].sort(),
     )
     expect(dataOf('listPaymentIntents', '200').type).toBe('array')
     expect(schemaOf('listPaymentIntents', '200').properties.pagination.properties).toHaveProperty('next_cursor')

@@ -50,6 +50,8 @@ describe('a payment intent has the fields of SPEC "Objects"', () => {
         status: 'pending',
         failure_code: null,
         failure_message: null,
+        amount_refunded: '0.00',
+        amount_refunded_minor: 0,
         processor_code: null,
         processor_message: null,
         card: null,

@@ -40,7 +40,7 @@ interface World {
  * The fixture for each path parameter name. A parameter missing here fails the file, so a
  * route added to the document with a new kind of id must bring its fixture.
  */
-const FIXTURES = ['user_id', 'payment_intent_id', 'card_id', 'endpoint_id', 'event_id', 'tenant_id', 'client_id', 'card_processing_id', 'token'] as const
+const FIXTURES = ['user_id', 'payment_intent_id', 'card_id', 'endpoint_id', 'event_id', 'tenant_id', 'client_id', 'card_processing_id', 'token', 'refund_id'] as const
 
 async function makeWorld(): Promise<World> {
   const payer = await setupPayer(server)
@@ -54,6 +54,8 @@ async function makeWorld(): Promise<World> {
   const eventId = events.body.data[0].id as string
   const deliveries = (await payer.api.get(`/v1/platform/events/${eventId}/deliveries`)).body.data.length as number
   expect(deliveries).toBe(1)
+  const refund = await payer.api.post(`/v1/platform/payment-intents/${paid.intentId}/refunds`, { amount: '1.00' })
+  expect(refund.body.data).toMatchObject({ status: 'succeeded' })
   const spare = await server.services.tenants.createClient(payer.tenant.tenantId, [])
   const link = await openLink(payer)
   return {
@@ -70,6 +72,7 @@ async function makeWorld(): Promise<World> {
       client_id: spare.clientId,
       card_processing_id: payer.accountId,
       token: link.token,
+      refund_id: refund.body.data.id,
     },
   }
 }

@@ -80,6 +80,7 @@ async function writeOutcomes(tenant: { tenantId: string; userId: string; account
           userId: tenant.userId as PaymentIntent['userId'],
           accountId: tenant.accountId as PaymentIntent['accountId'],
           amountMinor: 100 + i,
+          amountRefundedMinor: 0,
           currency: 'USD' as PaymentIntent['currency'],
           status: succeeded ? 'succeeded' : 'failed',
           failureCode: succeeded ? null : 'card_declined',

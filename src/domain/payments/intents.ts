@@ -24,6 +24,8 @@ export interface PaymentIntent {
   accountId: AccountId
   amountMinor: number
   currency: CurrencyCode
+  /** What succeeded refunds have given back, in minor units. */
+  amountRefundedMinor: number
   /** The state machine's state; `publicStatus(status)` is what a tenant sees. */
   status: IntentState
   failureCode: FailureCode | null

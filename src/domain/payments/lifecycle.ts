@@ -21,6 +21,7 @@ import type { WaitingIntent } from '../../storage/repositories/payment-intents.j
 import type { Clock } from '../shared/clock.js'
 import { refOf, safely, type CheckoutService } from './checkout.js'
 import { isFinal } from './state.js'
+import type { RefundService } from './refunds.js'
 import type { Outcome } from '../../processors/card-processor.js'
 
 /**
@@ -35,8 +36,19 @@ export class Lifecycle {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly checkout: CheckoutService,
+    private readonly refunds: RefundService,
     private readonly staleProcessingMs = STALE_PROCESSING_MS,
   ) {}
+
+  /**
+   * Asks again about refunds still pending after PROCESSING_RECOVERY_SECONDS (a crash before
+   * the processor call, an answer that never came, an asynchronous processor's webhook not
+   * yet arrived), with the same refund key: the processor answers the refund it has, never
+   * makes a second one. Returns how many settled.
+   */
+  recoverRefunds(limit = 100): Promise<number> {
+    return this.refunds.recoverPending(new Date(this.clock.now().getTime() - this.staleProcessingMs), limit)
+  }
 
   /** Expires due pending intents; returns how many it expired. */
   async sweepExpired(limit = 200): Promise<number> {

@@ -11,7 +11,8 @@
  *
  * A saved card's token that arrives only after the payment (Adyen's RECURRING_CONTRACT, or
  * an AUTHORISATION for a payment already recorded) saves the card then, if the shopper asked
- * for it. Refund events are kept (once); refunds apply them.
+ * for it. A refund's event settles a pending refund the same way (Adyen's REFUND and
+ * REFUND_FAILED; Stripe's refund.updated / refund.failed).
  */
 import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
@@ -19,6 +20,7 @@ import { AppError, notFound } from '../shared/errors.js'
 import type { AccountId, TenantId } from '../shared/ids.js'
 import { WebhookSignatureError, type ProcessorEvent } from '../../processors/card-processor.js'
 import type { CheckoutService } from './checkout.js'
+import type { RefundService } from './refunds.js'
 
 /** How paylink answers the processor: what each processor expects to read back. */
 export interface WebhookAck {
@@ -31,6 +33,7 @@ export class ProcessorEvents {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly checkout: CheckoutService,
+    private readonly refunds: RefundService,
   ) {}
 
   async receive(accountId: string, rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ applied: number; ack?: WebhookAck }> {
@@ -56,7 +59,12 @@ export class ProcessorEvents {
   private async apply(tenantId: TenantId, accountId: AccountId, event: Exclude<ProcessorEvent, { type: 'ignored' }>): Promise<boolean> {
     return this.store.transaction(async (tx) => {
       if (!(await tx.processorEvents.keep(tenantId, accountId, event.id, this.clock.now()))) return false
-      if (event.type === 'refund') return false
+      if (event.type === 'refund') {
+        const refund = event.refundKey ? await tx.refunds.get(tenantId, event.refundKey) : event.processorRef ? await tx.refunds.findByProcessorRef(tenantId, accountId, event.processorRef) : undefined
+        const outcome = event.outcome
+        if (!refund || refund.accountId !== accountId || (outcome.kind !== 'succeeded' && outcome.kind !== 'failed')) return false
+        return (await this.refunds.settleIn(tx, refund, outcome)) !== undefined
+      }
       const ref = event.type === 'payment' ? event.processorRef : null
       const intent = event.key ? await tx.intents.get(tenantId, event.key) : ref ? await tx.intents.findByProcessorRef(tenantId, accountId, ref) : undefined
       // Another account's payment (a misrouted webhook) is never touched.

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   payload_too_large: { message: 'The request body is too large.' },
   invalid_signature: { message: 'The signature does not verify; nothing was applied.' },
   unsupported_media_type: { message: 'Send the body as application/json.' },
+  refund_exceeds_amount: { message: 'The refund is more than what is left to refund.' },
   card_processing_unavailable: { message: 'No approved card-processing account fits this payment.' },
   currency_not_supported: { message: 'The card-processing account does not support this currency.' },
   rate_limited: { message: 'Too many requests; retry later.' },

@@ -18,6 +18,7 @@ export const PREFIXES = {
   request: 'req_',
   client: 'cli_',
   key: 'key_',
+  refund: 're_',
 } as const
 
 export type IdKind = keyof typeof PREFIXES
@@ -33,6 +34,7 @@ export type CardId = Id<'card'>
 export type EventId = Id<'event'>
 export type WebhookEndpointId = Id<'webhookEndpoint'>
 export type DeliveryId = Id<'delivery'>
+export type RefundId = Id<'refund'>
 
 /**
  * A new id of this kind. Delivery ids keep the form clients have seen since the database

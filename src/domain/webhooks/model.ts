@@ -2,7 +2,7 @@
  * The webhook objects: endpoints, the event log, and the outbox of deliveries with every
  * attempt. The storage layer reads and writes these; the HTTP layer presents them.
  */
-import type { DeliveryId, EventId, PaymentIntentId, TenantId, WebhookEndpointId } from '../shared/ids.js'
+import type { DeliveryId, EventId, PaymentIntentId, TenantId, WebhookEndpointId, RefundId } from '../shared/ids.js'
 
 export type EndpointStatus = 'enabled' | 'disabled'
 
@@ -31,6 +31,8 @@ export interface NewEvent {
   id: EventId
   type: string
   paymentIntentId: PaymentIntentId | null
+  /** A refund's event: one per refund and outcome (a payment's: one per intent and outcome). */
+  refundId?: RefundId
   body: string
   createdAt: Date
 }

@@ -1,5 +1,6 @@
 /** The public JSON of payment intents, their links and the page's payment results. */
 import type { PaymentIntent } from '../../domain/payments/intents.js'
+import type { Refund } from '../../domain/payments/refunds.js'
 import type { Confirmation, MintedLink } from '../../domain/payments/model.js'
 import { isFinal, publicStatus } from '../../domain/payments/state.js'
 import { formatMajor } from '../../domain/shared/money.js'
@@ -16,6 +17,8 @@ export const intentJson = (i: PaymentIntent) => ({
   status: publicStatus(i.status),
   failure_code: i.failureCode,
   failure_message: i.failureMessage,
+  amount_refunded: formatMajor(i.amountRefundedMinor, i.currency),
+  amount_refunded_minor: i.amountRefundedMinor,
   processor_code: i.processorCode,
   processor_message: i.processorMessage,
   card: i.card ? { brand: i.card.brand, last4: i.card.last4, exp_month: i.card.expMonth, exp_year: i.card.expYear } : null,
@@ -65,3 +68,17 @@ export function paymentResultJson(c: Confirmation): PaymentResult {
     saved_card_id: i.savedCardId,
   }
 }
+
+export const refundJson = (r: Refund) => ({
+  id: r.id,
+  object: 'refund' as const,
+  payment_intent_id: r.paymentIntentId,
+  amount: formatMajor(r.amountMinor, r.currency),
+  amount_minor: r.amountMinor,
+  currency: r.currency,
+  status: r.status,
+  failure_code: r.failureCode,
+  reason: r.reason,
+  created_at: r.createdAt.toISOString(),
+  updated_at: r.updatedAt.toISOString(),
+})

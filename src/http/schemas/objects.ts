@@ -131,11 +131,32 @@ export const PaymentIntent = Type.Object(
     status: PaymentIntentStatus,
     failure_code: Nullable(FailureCode),
     failure_message: Nullable(Type.String()),
+    amount_refunded: Type.String({ description: 'What succeeded refunds gave back, in major units like `amount`.' }),
+    amount_refunded_minor: Type.Integer(),
     processor_code: Nullable(Type.String({ description: 'The processor’s own decline or error code, as it gave it (for support; the shopper sees only the plain reason).' })),
     processor_message: Nullable(Type.String({ description: 'The processor’s own message for `processor_code`.' })),
     card: Nullable(CardSummary),
     saved_card_id: Nullable(Type.String()),
     expires_at: Timestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { additionalProperties: false },
+)
+
+export const Refund = Type.Object(
+  {
+    id: IdOf('refund'),
+    object: Type.Literal('refund'),
+    payment_intent_id: IdOf('paymentIntent'),
+    amount: Type.String({ description: 'Major units as a decimal string with the currency’s digits.' }),
+    amount_minor: Type.Integer(),
+    currency: Type.String(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')], {
+      description: '`pending` until the processor says (at once for the sandbox and Stripe; by webhook for Adyen).',
+    }),
+    failure_code: Nullable(FailureCode),
+    reason: Nullable(Type.Union([Type.Literal('requested_by_customer'), Type.Literal('duplicate'), Type.Literal('fraudulent')])),
     created_at: Timestamp,
     updated_at: Timestamp,
   },

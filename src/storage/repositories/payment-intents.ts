@@ -15,7 +15,7 @@ import type { FailureCode, PaymentIntent } from '../../domain/payments/intents.j
 import { DEFAULT_ACCOUNT_ORDER } from './accounts.js'
 
 const COLUMNS =
-  'tenant_id, id, user_id, account_id, amount_minor, currency, status, failure_code, failure_message, processor_code, processor_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, processor_reference, expires_at, created_at, updated_at'
+  'tenant_id, id, user_id, account_id, amount_minor, amount_refunded_minor, currency, status, failure_code, failure_message, processor_code, processor_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, processor_reference, expires_at, created_at, updated_at'
 const I_COLUMNS = COLUMNS.split(', ')
   .map((c) => `i.${c}`)
   .join(', ')
@@ -31,6 +31,7 @@ function intentFrom(r: Record<string, unknown>): PaymentIntent {
     userId: r.user_id as UserId,
     accountId: r.account_id as AccountId,
     amountMinor: Number(r.amount_minor),
+    amountRefundedMinor: Number(r.amount_refunded_minor),
     currency: r.currency as CurrencyCode,
     status: r.status as IntentState,
     failureCode: (r.failure_code as FailureCode | null) ?? null,

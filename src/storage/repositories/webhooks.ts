@@ -57,13 +57,17 @@ const attemptFrom = (r: Row): DeliveryAttempt => ({
 const DELIVERY_IDS_PER_EVENT = 4
 const deliveryIds = (n: number) => Array.from({ length: n }, () => newId('delivery'))
 
-// The event and a delivery per enabled endpoint (the first DELIVERY_IDS_PER_EVENT, by id),
-// in one statement; nothing when the outcome's event was written before.
-const WRITE_EVENT = sql(
-  'outbox_write_event',
-  `WITH ev AS (
-     INSERT INTO events (tenant_id, id, type, payment_intent_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (tenant_id, payment_intent_id, type) WHERE payment_intent_id IS NOT NULL DO NOTHING
+/**
+ * The event and a delivery per enabled endpoint (the first DELIVERY_IDS_PER_EVENT, by id),
+ * in one statement; nothing when the outcome's event was written before (one event per
+ * intent and outcome, or per refund and outcome: `conflict` names the unique index).
+ */
+const writeEventSql = (name: string, conflict: string) =>
+  sql(
+    name,
+    `WITH ev AS (
+     INSERT INTO events (tenant_id, id, type, payment_intent_id, refund_id, body, created_at) VALUES ($1, $2, $3, $4, $8, $5, $6)
+     ON CONFLICT ${conflict} DO NOTHING
      RETURNING tenant_id, id, created_at
    ), endpoint AS (
      SELECT e.id, row_number() OVER (ORDER BY e.id) AS n
@@ -72,7 +76,9 @@ const WRITE_EVENT = sql(
    INSERT INTO deliveries (tenant_id, id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
    SELECT ev.tenant_id, ($7::text[])[endpoint.n], ev.id, endpoint.id, 'pending', 0, ev.created_at, ev.created_at, ev.created_at
      FROM ev, endpoint WHERE endpoint.n <= cardinality($7::text[])`,
-)
+  )
+const WRITE_EVENT = writeEventSql('outbox_write_event', '(tenant_id, payment_intent_id, type) WHERE payment_intent_id IS NOT NULL AND refund_id IS NULL')
+const WRITE_REFUND_EVENT = writeEventSql('outbox_write_refund_event', '(tenant_id, refund_id, type) WHERE refund_id IS NOT NULL')
 const QUEUE_DELIVERIES = `INSERT INTO deliveries (tenant_id, id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
   SELECT e.tenant_id, d.id, $2, e.id, 'pending', 0, $3, $3, $3
     FROM unnest($4::text[], $5::text[]) AS d (id, endpoint_id)
@@ -205,7 +211,7 @@ export class WebhookRepository {
    */
   async writeEvent(tenantId: TenantId, event: NewEvent): Promise<void> {
     const ids = deliveryIds(DELIVERY_IDS_PER_EVENT)
-    const queued = await this.q.run(WRITE_EVENT, [tenantId, event.id, event.type, event.paymentIntentId, event.body, event.createdAt, ids])
+    const queued = await this.q.run(event.refundId ? WRITE_REFUND_EVENT : WRITE_EVENT, [tenantId, event.id, event.type, event.paymentIntentId, event.body, event.createdAt, ids, event.refundId ?? null])
     if (queued < ids.length) return
     // Every id was used: the tenant may have more endpoints, which have no delivery yet.
     const rest = await this.q.query<{ id: WebhookEndpointId }>(
