@@ -408,6 +408,37 @@ describe('paylink account approve', () => {
   })
 })
 
+describe('paylink refund create', () => {
+  it('refunds a paid intent for support staff, in part and then the rest, and refuses more', { timeout: 120_000 }, async () => {
+    let token = await tokenOf(tenant)
+    const user = await api('POST', '/v1/platform/users', token, { name: 'Refunded' })
+    await api('POST', `/v1/platform/card-processing/users/${user.body.data.id}`, token, { card_processing_id: accountId })
+    const link = await api('POST', '/v1/platform/card/payment-link', token, { user_id: user.body.data.id, amount: '12.00' })
+    const payUrl = link.body.data.pay_url as string
+    const page = await (await fetch(payUrl, { headers: { 'sec-fetch-dest': 'iframe' } })).text()
+    const session = /data-session="([^"]+)"/.exec(page)![1]!
+    const paid = await fetch(`${payUrl}/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-paylink-session': session },
+      body: JSON.stringify({ card: { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' } }),
+    })
+    expect(paid.status).toBe(200)
+    const intentId = link.body.data.payment_intent_id as string
+
+    await serverDownForCli()
+    const part = printed(await cli(['refund', 'create', '--tenant', tenant.tenant_id, '--payment-intent', intentId, '--amount', '5.00', '--reason', 'requested_by_customer', '--json']))
+    expect(part).toMatchObject({ id: expect.stringMatching(/^re_/), object: 'refund', payment_intent_id: intentId, amount: '5.00', status: 'succeeded', reason: 'requested_by_customer' })
+    const rest = printed(await cli(['refund', 'create', '--tenant', tenant.tenant_id, '--payment-intent', intentId, '--json']))
+    expect(rest).toMatchObject({ amount: '7.00', status: 'succeeded' })
+    const more = await cli(['refund', 'create', '--tenant', tenant.tenant_id, '--payment-intent', intentId, '--amount', '1.00'])
+    expect(more.code).toBeGreaterThan(0)
+    expect(more.stderr).toMatch(/Nothing is left to refund/)
+
+    token = await tokenOf(tenant)
+    expect((await api('GET', `/v1/platform/payment-intents/${intentId}`, token)).body.data).toMatchObject({ amount_refunded: '12.00' })
+  })
+})
+
 describe('bad configuration stops start-up', () => {
   it('stops `paylink serve` with one clear line per problem and a non-zero exit, touching nothing', async () => {
     const dataDir = path.join(workDir, 'never-created')

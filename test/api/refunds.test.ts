@@ -4,7 +4,9 @@
  * whatever arrives at once), the intent's totals, idempotency, isolation and scopes. One
  * server for the file; every test works in its own tenant.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { SandboxProcessor } from '../../src/processors/sandbox/sandbox.js'
+import { STALE_PROCESSING_MS } from '../../src/domain/payments/lifecycle.js'
 import { CARDS, apiClient, expectNotFoundAsMissing, getToken, intentOf, mint, pay, setupPayer, startServer, type Payer, type TestServer } from '../helpers/index.js'
 
 let server: TestServer
@@ -116,6 +118,30 @@ describe('whatever arrives at once, never more than was paid', () => {
     expect(answers.filter((a) => a.status === 422 && a.body.error.code === 'refund_exceeds_amount')).toHaveLength(5)
     expect(await sandboxRefunds(intentId)).toBe(25)
     expect(await intentOf(p, intentId)).toMatchObject({ amount_refunded: '25.00', amount_refunded_minor: 2500 })
+  })
+})
+
+describe('a refund whose outcome is unknown', () => {
+  it('stays pending, then recovery asks again with the same key: one refund at the processor', async () => {
+    const { p, intentId } = await paid('10.00')
+    // The sandbox refunds, then the connection drops before its answer is read.
+    const original = SandboxProcessor.prototype.refund
+    const lost = vi.spyOn(SandboxProcessor.prototype, 'refund').mockImplementationOnce(async function (this: SandboxProcessor, ...args) {
+      await original.apply(this, args)
+      throw new Error('socket hang up')
+    })
+    const r = await refund(p, intentId, { amount: '4.00' })
+    lost.mockRestore()
+    expect(r.body.data).toMatchObject({ status: 'pending' })
+    expect(await intentOf(p, intentId)).toMatchObject({ amount_refunded: '0.00' })
+    // What is pending is held: only 6.00 is left to ask for meanwhile.
+    expect((await refund(p, intentId, { amount: '6.01' })).body.error.code).toBe('refund_exceeds_amount')
+
+    server.clock.advance(STALE_PROCESSING_MS)
+    expect(await server.services.lifecycle.recoverRefunds()).toBeGreaterThanOrEqual(1)
+    expect((await p.api.get(`/v1/platform/refunds/${r.body.data.id}`)).body.data).toMatchObject({ status: 'succeeded' })
+    expect(await intentOf(p, intentId)).toMatchObject({ amount_refunded: '4.00' })
+    expect(await sandboxRefunds(intentId)).toBe(1)
   })
 })
 

@@ -186,3 +186,25 @@ describe('3-D Secure at Adyen, by redirect inside the frame', () => {
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
   })
 })
+
+describe('refunds at Adyen', () => {
+  it('stay pending until the REFUND notification, then succeed with their webhook event', async () => {
+    const p = await payer()
+    const { link } = await confirmOn(p, { card: newCard(ADYEN_CARDS.visa) })
+    const [payment] = paymentsFor(link.intentId)
+    const r = await p.api.post(`/v1/platform/payment-intents/${link.intentId}/refunds`, { amount: '2.00' })
+    expect(r.status).toBe(201)
+    expect(r.body.data).toMatchObject({ status: 'pending', amount_minor: 200 })
+    const call = adyen.requests.find((q) => q.idempotencyKey === r.body.data.id)
+    expect(call).toMatchObject({ method: 'POST', path: expect.stringContaining(`/payments/${payment!.pspReference}/refunds`), body: { amount: { value: 200, currency: 'USD' }, reference: r.body.data.id } })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '0.00' })
+    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+
+    const refundNotice = adyen.notifications().find((n) => n.notificationItems.some((i) => i.NotificationRequestItem.eventCode === 'REFUND' && i.NotificationRequestItem.merchantReference === r.body.data.id))
+    expect(refundNotice).toBeDefined()
+    expect(await notify(p.accountId, JSON.stringify(refundNotice))).toEqual({ status: 200, text: '[accepted]' })
+    expect((await p.api.get(`/v1/platform/refunds/${r.body.data.id}`)).body.data).toMatchObject({ status: 'succeeded' })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '2.00' })
+    expect((await tenantEventsOf(link.intentId)).map((e) => e.type).sort()).toEqual(['payment_intent.succeeded', 'refund.succeeded'])
+  })
+})

@@ -316,3 +316,18 @@ describe('Stripe’s webhooks', () => {
     expect(await intentOf(a, link.intentId)).toMatchObject({ status: 'processing' })
   })
 })
+
+describe('refunds at Stripe', () => {
+  it('sends POST /v1/refunds with the PaymentIntent, the amount in minor units and the refund id as idempotency key', async () => {
+    const p = await payer()
+    const { link } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    const [pi] = stripeIntentOf(link.intentId)
+    const r = await p.api.post(`/v1/platform/payment-intents/${link.intentId}/refunds`, { amount: '4.25' })
+    expect(r.status).toBe(201)
+    expect(r.body.data).toMatchObject({ status: 'succeeded', amount: '4.25', amount_minor: 425 })
+    const call = stripe.requests.find((q) => q.path === '/v1/refunds' && q.idempotencyKey === r.body.data.id)
+    expect(call?.body).toMatchObject({ payment_intent: pi!.id, amount: '425' })
+    expect(stripe.refunds().filter((x) => x.payment_intent === pi!.id)).toMatchObject([{ amount: 425, status: 'succeeded' }])
+    expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '4.25' })
+  })
+})

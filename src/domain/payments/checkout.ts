@@ -16,7 +16,7 @@
  */
 import type { Repositories, Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
-import { safeEqual, sha256 } from '../shared/crypto.js'
+import { safeEqual, sha256, type Sealer } from '../shared/crypto.js'
 import { AppError } from '../shared/errors.js'
 import { randomToken } from '../shared/random.js'
 import { checkCard } from '../cards/checks.js'
@@ -40,7 +40,12 @@ export interface CheckoutDeps {
   onFinal: OnFinal
   /** Where the processor sends the shopper back after 3-D Secure: PUBLIC_BASE_URL. */
   publicBaseUrl: string
+  /** Seals the form a POST redirect needs until the page asks for it (it may carry the processor's secrets). */
+  sealer: Sealer
 }
+
+/** What a stored POST redirect is sealed to: it opens only as this intent's. */
+const redirectContext = (intentId: string) => `redirect:${intentId}`
 
 /** What a redirect's return needs to be accepted once: a state value, kept hashed. */
 const RETURN_STATE_BYTES = 24
@@ -206,7 +211,7 @@ export class CheckoutService {
   async redirectFor(token: string, sessionSecret: string | undefined): Promise<{ link: LinkView; redirect: Redirect }> {
     const { sessionHash: _session, returnStateHash: _return, configSealed: _config, actionRedirect, ...link } = await this.session(token, sessionSecret)
     if (link.intent.status !== 'requires_action' || !actionRedirect) throw notNow('There is no 3-D Secure page to go to.')
-    return { link, redirect: JSON.parse(actionRedirect) as Redirect }
+    return { link, redirect: JSON.parse(this.deps.sealer.open(actionRedirect, redirectContext(link.intent.id)).toString('utf8')) as Redirect }
   }
 
   /**
@@ -248,7 +253,13 @@ export class CheckoutService {
         const ok = await this.deps.store.intents.requireAction(
           tenantId,
           id,
-          { challengeId: null, processorReference: outcome.processorRef, returnStateHash: ctx.returnStateHash ?? null, redirect: JSON.stringify(outcome.redirect) },
+          {
+            challengeId: null,
+            processorReference: outcome.processorRef,
+            returnStateHash: ctx.returnStateHash ?? null,
+            // Only a POST needs paylink to hold the form (a GET goes to the page at once), sealed: a processor's URL may carry a secret.
+            redirect: outcome.redirect.method === 'POST' ? this.deps.sealer.seal(JSON.stringify(outcome.redirect), redirectContext(id)) : null,
+          },
           now,
         )
         if (!ok || !ctx.returnStateHash) return { intent: await this.current(intent) }

@@ -4,7 +4,7 @@ ALTER TABLE payment_intents ADD COLUMN processor_code text;
 ALTER TABLE payment_intents ADD COLUMN processor_message text;
 -- The hash of the single-use state value a 3-D Secure redirect returns with (GET|POST /pay/{token}/return).
 ALTER TABLE payment_intents ADD COLUMN return_state_hash bytea;
--- Where the frame goes for that 3-D Secure (url, method, fields as JSON): processor URLs and opaque processor fields, no card data.
+-- The form a POST 3-D Secure redirect posts (url and fields as JSON), sealed: a processor's URL or fields may carry its secrets.
 ALTER TABLE payment_intents ADD COLUMN action_redirect text;
 -- Intents waiting on a processor, for recovery and for the processor's webhooks (by its own id).
 CREATE INDEX payment_intents_waiting ON payment_intents (updated_at) WHERE status IN ('processing', 'requires_action', 'awaiting_processor');
