@@ -4,7 +4,8 @@
  *   1. getToken()       — an OAuth 2.0 access token (client credentials grant).
  *   2. paylinkClient()  — an API client typed from paylink's /openapi.json.
  *   3. createPayment()  — mints a one-time payment link; show its `pay_url` in an iframe.
- *   4. verifyWebhook()  — checks a webhook's signature before you trust its body.
+ *   4. refundPayment()  — gives money back, in full or in part.
+ *   5. verifyWebhook()  — checks a webhook's signature before you trust its body.
  *
  * Dependencies: `npm i openapi-fetch standardwebhooks` and `npm i -D openapi-typescript`.
  * `paylink-api.d.ts` beside this file is generated from the API document:
@@ -62,8 +63,27 @@ export async function createPayment(
   return data.data
 }
 
-/** The body of a paylink webhook (`payment_intent.succeeded` or `payment_intent.failed`). */
-export interface PaylinkWebhook {
+/**
+ * Refunds a succeeded payment: all that is left without `amount`, else that part ("5.00").
+ * The answer is `succeeded` or `failed` at once for most processors, `pending` until the
+ * processor's word for asynchronous ones (Adyen); the `refund.succeeded` / `refund.failed`
+ * webhook tells the end either way. Pass an `idempotencyKey` (your return's id) to retry safely.
+ */
+export async function refundPayment(
+  client: PaylinkClient,
+  input: { paymentIntentId: string; amount?: string; reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent'; idempotencyKey?: string },
+) {
+  const { data, error, response } = await client.POST('/v1/platform/payment-intents/{payment_intent_id}/refunds', {
+    params: { path: { payment_intent_id: input.paymentIntentId }, header: input.idempotencyKey ? { 'idempotency-key': input.idempotencyKey } : {} },
+    body: { ...(input.amount ? { amount: input.amount } : {}), ...(input.reason ? { reason: input.reason } : {}) },
+  })
+  // refund_exceeds_amount names what is left; validation_error names a payment that is not succeeded.
+  if (error) throw new Error(`paylink ${response.status} ${error.error.code}: ${error.error.message} (request ${error.request_id})`)
+  return data.data
+}
+
+/** The body of a paylink webhook about a payment (`payment_intent.succeeded` or `payment_intent.failed`). */
+export interface PaymentWebhook {
   type: 'payment_intent.succeeded' | 'payment_intent.failed'
   timestamp: string
   data: {
@@ -73,12 +93,34 @@ export interface PaylinkWebhook {
     currency: string
     status: 'succeeded' | 'failed'
     failure_code: string | null
+    amount_refunded: string
     card: { brand: string; last4: string } | null
     saved_card_id: string | null
     created_at: string
     updated_at: string
   }
 }
+
+/** The body of a paylink webhook about a refund (`refund.succeeded` or `refund.failed`). */
+export interface RefundWebhook {
+  type: 'refund.succeeded' | 'refund.failed'
+  timestamp: string
+  data: {
+    id: string
+    object: 'refund'
+    payment_intent_id: string
+    user_id: string
+    amount: string
+    currency: string
+    status: 'succeeded' | 'failed'
+    failure_code: string | null
+    reason: string | null
+    created_at: string
+    updated_at: string
+  }
+}
+
+export type PaylinkWebhook = PaymentWebhook | RefundWebhook
 
 /**
  * Verifies a webhook (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`)

@@ -12,7 +12,7 @@ import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import openapiTS, { COMMENT_HEADER, astToString } from 'openapi-typescript'
 import { CARDS, payLink, startPrivateServer, type TestServer } from '../helpers/index.js'
-import { createPayment, getToken, paylinkClient, verifyWebhook, type PaylinkClient, type PaylinkWebhook } from '../../examples/typed-client/integration.js'
+import { createPayment, getToken, paylinkClient, refundPayment, verifyWebhook, type PaylinkClient, type PaylinkWebhook } from '../../examples/typed-client/integration.js'
 
 const GENERATED = new URL('../../examples/typed-client/paylink-api.d.ts', import.meta.url)
 
@@ -119,6 +119,14 @@ describe('the example integration takes a payment end to end against a live serv
     // The typed client reads the same intent back.
     const intent = await client.GET('/v1/platform/payment-intents/{payment_intent_id}', { params: { path: { payment_intent_id: link.payment_intent_id } } })
     expect(intent.data?.data).toMatchObject({ id: link.payment_intent_id, status: 'succeeded', amount_minor: 1250 })
+
+    // A partial refund, then its webhook; more than is left is refused with what is left.
+    const refund = await refundPayment(client, { paymentIntentId: link.payment_intent_id, amount: '2.50', reason: 'requested_by_customer', idempotencyKey: 'return-1' })
+    expect(refund).toMatchObject({ object: 'refund', amount: '2.50', status: 'succeeded' })
+    await expect(refundPayment(client, { paymentIntentId: link.payment_intent_id, amount: '11.00' })).rejects.toThrow(/^paylink 422 refund_exceeds_amount: Only 10.00 USD is left/)
+    await server.services.background.tick()
+    expect(shop.deliveries.map((d) => d.event?.type)).toEqual(['payment_intent.succeeded', 'refund.succeeded'])
+    expect(shop.deliveries[1]!.event).toMatchObject({ data: { id: refund.id, payment_intent_id: link.payment_intent_id, user_id: userId, amount: '2.50' } })
   })
 })
 
