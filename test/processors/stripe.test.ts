@@ -5,7 +5,7 @@
  * what Stripe saw (PaymentIntents, idempotency keys, parameters) are both checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FRAME, claimPage, confirm, intentOf, mint, newCard, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
+import { FRAME, claimPage, confirm, intentOf, mint, newCard, newTenant, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
 import { startStripeFake, type StripeFake } from '../fakes/stripe.js'
 
 let server: TestServer
@@ -49,6 +49,25 @@ const recover = async () => {
   server.clock.advance(3_000)
   return server.services.lifecycle.recoverProcessing()
 }
+
+describe('a Stripe account', () => {
+  it('takes enrolments pending until the operator approves them: no link before', async () => {
+    const { api, tenant } = await newTenant(server)
+    const account = await server.services.tenants.createAccount(tenant.tenantId, {
+      name: 'Stripe',
+      processor: 'stripe',
+      currencies: ['USD'],
+      config: { secret_key: stripe.secretKey, webhook_secret: stripe.webhookSecret, api_base: stripe.url },
+    })
+    const user = (await api.post('/v1/platform/users', { name: 'Waiting' })).body.data.id
+    const enrolled = await api.post(`/v1/platform/card-processing/users/${user}`, { card_processing_id: account.id })
+    expect(enrolled.body.data).toMatchObject({ card_processing_id: account.id, status: 'pending' })
+    const refused = await api.post('/v1/platform/card/payment-link', { user_id: user, amount: '1.00' })
+    expect(refused.body.error.code).toBe('card_processing_unavailable')
+    await server.services.tenants.approveEnrolment(tenant.tenantId, user, account.id)
+    expect((await api.post('/v1/platform/card/payment-link', { user_id: user, amount: '1.00' })).status).toBe(201)
+  })
+})
 
 describe('a card paid through Stripe', () => {
   it('creates the PaymentIntent without the card, stores its id, then confirms it with the card: one charge, keys per request', async () => {

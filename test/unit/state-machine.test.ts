@@ -19,7 +19,8 @@ import {
 } from '../../src/domain/payments/state.js'
 import type { Db } from '../../src/storage/db.js'
 import { createStore, type Store } from '../../src/storage/store.js'
-import type { PaymentIntentId, TenantId } from '../../src/domain/shared/ids.js'
+import { newId, type AccountId, type PaymentIntentId, type RefundId, type TenantId } from '../../src/domain/shared/ids.js'
+import type { CurrencyCode } from '../../src/domain/shared/currencies.js'
 import { openTestDb } from '../helpers/index.js'
 
 /** The moves a payment may make, written out by hand: the table must say exactly these. */
@@ -157,5 +158,31 @@ describe('the transitions in the database', () => {
     const id = await intentIn('processing')
     const results = await Promise.all([moves.succeed!.run(id), moves.fail!.run(id), moves.awaitProcessor!.run(id), moves.succeed!.run(id)])
     expect(results.filter(Boolean)).toHaveLength(1)
+  })
+  it('settles a refund once, from pending only, moving the intent’s totals with it (REFUND_TRANSITIONS)', async () => {
+    const intentId = await intentIn('succeeded')
+    const reserve = async (amountMinor: number) =>
+      (
+        await store.refunds.reserve(tenantId, {
+          id: newId('refund'),
+          intentId,
+          accountId: 'cpa_sm' as AccountId,
+          amountMinor,
+          currency: 'USD' as CurrencyCode,
+          reason: null,
+          at,
+        })
+      ).id
+    const [a, b] = [await reserve(10), await reserve(20)]
+    const settle = (id: RefundId, status: 'succeeded' | 'failed') => store.refunds.settle(tenantId, id, { status, failureCode: status === 'failed' ? 'processing_error' : null, processorRef: null, processorCode: null, processorMessage: null }, at)
+    const raced = await Promise.all([settle(a, 'succeeded'), settle(a, 'failed'), settle(a, 'succeeded')])
+    expect(raced.filter(Boolean)).toHaveLength(1)
+    expect(await settle(b, 'failed')).toMatchObject({ status: 'failed' })
+    expect(await settle(b, 'succeeded')).toBeUndefined()
+    const [totals] = await db.query<{ amount_refunded_minor: string; amount_reserved_minor: string }>('SELECT amount_refunded_minor, amount_reserved_minor FROM payment_intents WHERE tenant_id = $1 AND id = $2', [tenantId, intentId])
+    const won = raced.find(Boolean)!.status
+    // 30 reserved: the failed refund gave its 20 back; the first one's 10 stays only if it succeeded.
+    expect(Number(totals!.amount_reserved_minor)).toBe(won === 'succeeded' ? 10 : 0)
+    expect(Number(totals!.amount_refunded_minor)).toBe(won === 'succeeded' ? 10 : 0)
   })
 })
