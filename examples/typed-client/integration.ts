@@ -82,42 +82,30 @@ export async function refundPayment(
   return data.data
 }
 
+/** What every webhook's `data` has: the payment (or refund) it is about, its money and its end. */
+interface WebhookData {
+  payment_intent_id: string
+  user_id: string
+  amount: string
+  currency: string
+  status: 'succeeded' | 'failed'
+  failure_code: string | null
+  created_at: string
+  updated_at: string
+}
+
 /** The body of a paylink webhook about a payment (`payment_intent.succeeded` or `payment_intent.failed`). */
 export interface PaymentWebhook {
   type: 'payment_intent.succeeded' | 'payment_intent.failed'
   timestamp: string
-  data: {
-    payment_intent_id: string
-    user_id: string
-    amount: string
-    currency: string
-    status: 'succeeded' | 'failed'
-    failure_code: string | null
-    amount_refunded: string
-    card: { brand: string; last4: string } | null
-    saved_card_id: string | null
-    created_at: string
-    updated_at: string
-  }
+  data: WebhookData & { amount_refunded: string; card: { brand: string; last4: string } | null; saved_card_id: string | null }
 }
 
 /** The body of a paylink webhook about a refund (`refund.succeeded` or `refund.failed`). */
 export interface RefundWebhook {
   type: 'refund.succeeded' | 'refund.failed'
   timestamp: string
-  data: {
-    id: string
-    object: 'refund'
-    payment_intent_id: string
-    user_id: string
-    amount: string
-    currency: string
-    status: 'succeeded' | 'failed'
-    failure_code: string | null
-    reason: string | null
-    created_at: string
-    updated_at: string
-  }
+  data: WebhookData & { id: string; object: 'refund'; reason: string | null }
 }
 
 export type PaylinkWebhook = PaymentWebhook | RefundWebhook

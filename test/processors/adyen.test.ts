@@ -6,7 +6,7 @@
  * never comes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FRAME, claimPage, confirm, intentOf, mint, newCard, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
+import { FRAME, claimPage, confirm, confirmOn, intentOf, mint, newCard, returnedResult, tenantEventsOf, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
 import { startAdyenFake, type AdyenFake } from '../fakes/adyen.js'
 
 let server: TestServer
@@ -28,17 +28,9 @@ const payer = () =>
     config: { api_key: adyen.apiKey, merchant_account: adyen.merchantAccount, hmac_key: adyen.hmacKey, environment: 'test', api_base: adyen.url },
   })
 
-async function confirmOn(p: ProcessorPayer, body: Record<string, unknown>) {
-  const link = await mint(p)
-  const { session } = await claimPage(link.payUrl)
-  const answer = await confirm(link.payUrl, session, body)
-  expect(answer.status, answer.text).toBe(200)
-  return { link, session, answer: answer.body.data }
-}
 
 const paymentsFor = (intentId: string) => adyen.payments().filter((p) => p.reference === intentId)
 const requestsFor = (intentId: string) => adyen.requests.filter((r) => r.idempotencyKey?.startsWith(`${intentId}:`))
-const tenantEventsOf = (intentId: string) => server.db.query<{ type: string }>('SELECT type FROM events WHERE payment_intent_id = $1', [intentId])
 /** The fake's signed notifications about a payment, as one request body each. */
 const notificationsAbout = (psp: string, eventCode = 'AUTHORISATION') =>
   adyen.notifications().filter((n) => n.notificationItems.some((i) => i.NotificationRequestItem.pspReference === psp && i.NotificationRequestItem.eventCode === eventCode))
@@ -46,7 +38,6 @@ const notify = async (accountId: string, body: string) => {
   const r = await fetch(`${server.baseUrl}/processor-webhooks/${accountId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   return { status: r.status, text: await r.text() }
 }
-const resultOf = (html: string) => JSON.parse(/data-result="([^"]+)"/.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&'))
 
 /** The shopper at the fake's 3-D Secure page presses `button` (the page reached by GET, or by POSTing `fields`); answers where Adyen sends them back. */
 async function authenticateAtAdyen(url: string, button: 'approve' | 'decline', fields?: Record<string, string>): Promise<string> {
@@ -109,7 +100,7 @@ describe('Adyen’s notifications', () => {
     expect(await notify(p.accountId, body)).toEqual({ status: 200, text: '[accepted]' })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
     expect(await notify(p.accountId, body)).toEqual({ status: 200, text: '[accepted]' })
-    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
   })
 
   it('save the card when its token comes with the notification, not the answer: it shows from then on', async () => {
@@ -144,7 +135,7 @@ describe('Adyen’s notifications', () => {
     }
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'processing_error' })
     expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:payments`, `${link.intentId}:cancel`])
-    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.failed' }])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([{ type: 'payment_intent.failed' }])
   })
 })
 
@@ -156,7 +147,7 @@ describe('3-D Secure at Adyen, by redirect inside the frame', () => {
     const back = await authenticateAtAdyen(answer.redirect.url, 'approve')
     expect(back.startsWith(`${link.payUrl}/return?state=`)).toBe(true)
     const page = await fetch(back, { headers: FRAME })
-    expect(resultOf(await page.text())).toMatchObject({ status: 'succeeded' })
+    expect(returnedResult(await page.text())).toMatchObject({ status: 'succeeded' })
     expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:payments`, `${link.intentId}:details`])
   })
 
@@ -182,7 +173,7 @@ describe('3-D Secure at Adyen, by redirect inside the frame', () => {
 
     const back = await authenticateAtAdyen(form[1]!.replace(/&amp;/g, '&'), 'approve', fields)
     const done = await fetch(back, { headers: FRAME })
-    expect(resultOf(await done.text())).toMatchObject({ status: 'succeeded' })
+    expect(returnedResult(await done.text())).toMatchObject({ status: 'succeeded' })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
   })
 })
@@ -198,13 +189,13 @@ describe('refunds at Adyen', () => {
     const call = adyen.requests.find((q) => q.idempotencyKey === r.body.data.id)
     expect(call).toMatchObject({ method: 'POST', path: expect.stringContaining(`/payments/${payment!.pspReference}/refunds`), body: { amount: { value: 200, currency: 'USD' }, reference: r.body.data.id } })
     expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '0.00' })
-    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
 
     const refundNotice = adyen.notifications().find((n) => n.notificationItems.some((i) => i.NotificationRequestItem.eventCode === 'REFUND' && i.NotificationRequestItem.merchantReference === r.body.data.id))
     expect(refundNotice).toBeDefined()
     expect(await notify(p.accountId, JSON.stringify(refundNotice))).toEqual({ status: 200, text: '[accepted]' })
     expect((await p.api.get(`/v1/platform/refunds/${r.body.data.id}`)).body.data).toMatchObject({ status: 'succeeded' })
     expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '2.00' })
-    expect((await tenantEventsOf(link.intentId)).map((e) => e.type).sort()).toEqual(['payment_intent.succeeded', 'refund.succeeded'])
+    expect((await tenantEventsOf(server, link.intentId)).map((e) => e.type).sort()).toEqual(['payment_intent.succeeded', 'refund.succeeded'])
   })
 })

@@ -5,7 +5,7 @@
  * what Stripe saw (PaymentIntents, idempotency keys, parameters) are both checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FRAME, claimPage, confirm, intentOf, mint, newCard, newTenant, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
+import { FRAME, claimPage, confirm, confirmOn, intentOf, mint, newCard, returnedResult, tenantEventsOf, newTenant, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
 import { startStripeFake, type StripeFake } from '../fakes/stripe.js'
 
 let server: TestServer
@@ -34,14 +34,6 @@ const STRIPE_CARDS = {
 
 const payer = () => setupProcessorPayer(server, { processor: 'stripe', config: { secret_key: stripe.secretKey, webhook_secret: stripe.webhookSecret, api_base: stripe.url } })
 
-/** Opens a new link of the payer in a frame and confirms `body` on it. */
-async function confirmOn(p: ProcessorPayer, body: Record<string, unknown>) {
-  const link = await mint(p)
-  const { session } = await claimPage(link.payUrl)
-  const answer = await confirm(link.payUrl, session, body)
-  expect(answer.status, answer.text).toBe(200)
-  return { link, session, answer: answer.body.data }
-}
 
 const stripeIntentOf = (intentId: string) => stripe.paymentIntents().filter((pi) => pi.metadata.payment_intent_id === intentId)
 const requestsFor = (intentId: string) => stripe.requests.filter((r) => r.idempotencyKey?.startsWith(`${intentId}:`))
@@ -121,7 +113,6 @@ async function authenticateAtStripe(redirectUrl: string, button: 'approve' | 'de
 
 /** The frame loads paylink's return URL as the processor sent it. */
 const loadReturn = (url: string) => fetch(url, { headers: FRAME })
-const resultOf = (html: string) => JSON.parse(/data-result="([^"]+)"/.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&'))
 
 describe('3-D Secure at Stripe, by redirect inside the frame', () => {
   it('sends the frame to Stripe, and back at paylink’s return URL shows the outcome once', async () => {
@@ -139,7 +130,7 @@ describe('3-D Secure at Stripe, by redirect inside the frame', () => {
     expect(page.headers.get('content-security-policy')).toContain("form-action 'self'")
     const html = await page.text()
     expect(html).toContain('data-screen="returned"')
-    expect(resultOf(html)).toMatchObject({ status: 'succeeded', payment_intent_id: link.intentId, card: { last4: '3184' } })
+    expect(returnedResult(html)).toMatchObject({ status: 'succeeded', payment_intent_id: link.intentId, card: { last4: '3184' } })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
 
     // The same return again (a reload, a replay) is spent: it shows the link as used and changes nothing.
@@ -153,7 +144,7 @@ describe('3-D Secure at Stripe, by redirect inside the frame', () => {
     const p = await payer()
     const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.threeDSecure) })
     const page = await loadReturn(await authenticateAtStripe(answer.redirect.url, 'decline'))
-    expect(resultOf(await page.text())).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
+    expect(returnedResult(await page.text())).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'authentication_failed', processor_code: 'payment_intent_authentication_failure' })
   })
 
@@ -165,7 +156,7 @@ describe('3-D Secure at Stripe, by redirect inside the frame', () => {
     expect((await loadReturn(forged)).status).toBe(410)
     expect((await loadReturn(`${link.payUrl}/return`)).status).toBe(410)
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'processing' })
-    expect(resultOf(await (await loadReturn(back)).text())).toMatchObject({ status: 'succeeded' })
+    expect(returnedResult(await (await loadReturn(back)).text())).toMatchObject({ status: 'succeeded' })
   })
 
   it('closes a 3-D Secure never finished when the link expires: authentication_failed, the PaymentIntent cancelled', async () => {
@@ -266,7 +257,6 @@ async function deliver(accountId: string, signed: { payload: string; headers: Re
   const r = await fetch(`${server.baseUrl}/processor-webhooks/${accountId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed.headers }, body: signed.payload })
   return { status: r.status, body: await r.json() }
 }
-const tenantEventsOf = (intentId: string) => server.db.query<{ type: string }>('SELECT type FROM events WHERE payment_intent_id = $1', [intentId])
 const stripeEventAbout = (piId: string, type: string) => stripe.events().find((e) => e.type === type && e.object.id === piId)!
 
 describe('Stripe’s webhooks', () => {
@@ -283,7 +273,7 @@ describe('Stripe’s webhooks', () => {
     expect(await deliver(p.accountId, signed)).toMatchObject({ status: 200, body: { success: true, data: { received: true, applied: 1 } } })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
     expect(await deliver(p.accountId, signed)).toMatchObject({ status: 200, body: { data: { applied: 0 } } })
-    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
   })
 
   it('refuse a bad signature with 400 invalid_signature and apply nothing', async () => {
@@ -298,7 +288,7 @@ describe('Stripe’s webhooks', () => {
     const unsigned = await deliver(p.accountId, { payload: forged.payload, headers: {} })
     expect(unsigned.status).toBe(400)
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'processing' })
-    expect(await tenantEventsOf(link.intentId)).toEqual([])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([])
     expect((await deliver('cpa_nosuchaccount', forged)).status).toBe(404)
   })
 
@@ -319,7 +309,7 @@ describe('Stripe’s webhooks', () => {
     const answer = await confirming
     expect(answer.body.data).toMatchObject({ status: 'succeeded' })
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded' })
-    expect(await tenantEventsOf(link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
+    expect(await tenantEventsOf(server, link.intentId)).toEqual([{ type: 'payment_intent.succeeded' }])
   })
 
   it('never touch a payment of another account, even with a valid signature', async () => {

@@ -34,39 +34,14 @@ export const paymentLinkJson = (l: MintedLink) => ({
   expires_at: l.expiresAt,
 })
 
-/** What the page's script is told: the outcome, or the challenge to show; a payment not yet final is `processing`. */
+/** What the page's script is told: the outcome, or the 3-D Secure to go through (a challenge in the frame, or a redirect); a payment not yet final is `processing`. */
 export function paymentResultJson(c: Confirmation): PaymentResult {
   const i = c.intent
-  if (c.challenge) {
-    return {
-      payment_intent_id: i.id,
-      status: 'requires_authentication',
-      failure_code: null,
-      failure_message: null,
-      challenge: c.challenge.prompt,
-      card: c.challenge.card,
-      saved_card_id: c.challenge.savedCardId,
-    }
-  }
-  if (c.redirect) {
-    return {
-      payment_intent_id: i.id,
-      status: 'requires_authentication',
-      failure_code: null,
-      failure_message: null,
-      redirect: { url: c.redirect.url, method: c.redirect.method },
-      card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,
-      saved_card_id: i.savedCardId,
-    }
-  }
-  return {
-    payment_intent_id: i.id,
-    status: isFinal(i.status) ? i.status : 'processing',
-    failure_code: i.failureCode,
-    failure_message: i.failureMessage,
-    card: i.card ? { brand: i.card.brand, last4: i.card.last4 } : null,
-    saved_card_id: i.savedCardId,
-  }
+  const card = c.challenge?.card ?? (i.card ? { brand: i.card.brand, last4: i.card.last4 } : null)
+  const base = { payment_intent_id: i.id, card, saved_card_id: c.challenge?.savedCardId ?? i.savedCardId }
+  if (c.challenge) return { ...base, status: 'requires_authentication', failure_code: null, failure_message: null, challenge: c.challenge.prompt }
+  if (c.redirect) return { ...base, status: 'requires_authentication', failure_code: null, failure_message: null, redirect: { url: c.redirect.url, method: c.redirect.method } }
+  return { ...base, status: isFinal(i.status) ? i.status : 'processing', failure_code: i.failureCode, failure_message: i.failureMessage }
 }
 
 export const refundJson = (r: Refund) => ({
