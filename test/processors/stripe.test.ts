@@ -339,4 +339,18 @@ describe('refunds at Stripe', () => {
     expect(stripe.refunds().filter((x) => x.payment_intent === pi!.id)).toMatchObject([{ amount: 425, status: 'succeeded' }])
     expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '4.25' })
   })
+
+  it('takes back a refund Stripe reports failed after it succeeded (4000 0000 0000 5126): refundable again, refund.failed', async () => {
+    const p = await payer()
+    const { link } = await confirmOn(p, { card: newCard('4000000000005126') })
+    const r = await p.api.post(`/v1/platform/payment-intents/${link.intentId}/refunds`, {})
+    expect(r.body.data).toMatchObject({ status: 'succeeded', amount: '12.50' })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '12.50' })
+    const [refund] = stripe.refunds().filter((x) => x.metadata?.refund_id === r.body.data.id)
+    const failed = stripe.events().find((e) => e.type === 'refund.failed' && e.object.id === refund!.id)!
+    expect(await deliver(p.accountId, stripe.signedEvent(failed.type, failed.object, { id: failed.id }))).toMatchObject({ status: 200, body: { data: { applied: 1 } } })
+    expect((await p.api.get(`/v1/platform/refunds/${r.body.data.id}`)).body.data).toMatchObject({ status: 'failed', failure_code: 'processing_error' })
+    expect(await intentOf(p, link.intentId)).toMatchObject({ amount_refunded: '0.00' })
+    expect((await tenantEventsOf(server, link.intentId)).map((e) => e.type).sort()).toEqual(['payment_intent.succeeded', 'refund.failed', 'refund.succeeded'])
+  })
 })

@@ -54,10 +54,15 @@ export type IntentEvent = keyof typeof INTENT_TRANSITIONS
 export const REFUND_STATES = ['pending', 'succeeded', 'failed'] as const
 export type RefundState = (typeof REFUND_STATES)[number]
 
-/** A refund is reserved `pending` before the processor is called, then settles once. */
+/**
+ * A refund is reserved `pending` before the processor is called, then settles. A refund the
+ * processor reported succeeded can still fail later (Stripe: `refund.failed` after
+ * `succeeded`, when the card's account is closed; Adyen: `REFUND_FAILED` after `REFUND`):
+ * the money was not given back after all, so it counts again as refundable.
+ */
 export const REFUND_TRANSITIONS = {
   succeed: { from: ['pending'], to: 'succeeded' },
-  fail: { from: ['pending'], to: 'failed' },
+  fail: { from: ['pending', 'succeeded'], to: 'failed' },
 } as const satisfies Record<string, Transition<RefundState>>
 
 export type RefundEvent = keyof typeof REFUND_TRANSITIONS

@@ -55,16 +55,25 @@ const INSERT = sql(
    VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8) RETURNING ${COLUMNS}`,
 )
 const GET = sql('refund_get', `SELECT ${COLUMNS} FROM refunds WHERE tenant_id = $1 AND id = $2`)
-/** `succeed` or `fail`, with the intent's totals in the same statement. */
+/**
+ * `succeed` or `fail` (its source states are $9, from the table), with the intent's totals in
+ * the same statement: a success adds to what was refunded; a failure gives the amount back
+ * to what can be refunded, and takes it off what was refunded if it had succeeded.
+ */
 const SETTLE = sql(
   'refund_settle',
-  `WITH r AS (
+  `WITH old AS (
+     SELECT status FROM refunds WHERE tenant_id = $1 AND id = $2 AND status = ANY ($9::text[]) FOR UPDATE
+   ), r AS (
      UPDATE refunds SET status = $3, failure_code = $4, processor_reference = COALESCE($5, processor_reference), processor_code = $6, processor_message = $7, updated_at = $8
-      WHERE tenant_id = $1 AND id = $2 AND status = ANY (ARRAY[${REFUND_TRANSITIONS.succeed.from.map((s) => `'${s}'`).join(', ')}]::text[])
-      RETURNING ${COLUMNS}
+       FROM old WHERE refunds.tenant_id = $1 AND refunds.id = $2
+      RETURNING ${COLUMNS.split(', ')
+        .map((c) => `refunds.${c}`)
+        .join(', ')}, old.status AS old_status
    ), totals AS (
      UPDATE payment_intents i
-        SET amount_refunded_minor = i.amount_refunded_minor + CASE WHEN r.status = 'succeeded' THEN r.amount_minor ELSE 0 END,
+        SET amount_refunded_minor = i.amount_refunded_minor
+              + CASE WHEN r.status = 'succeeded' THEN r.amount_minor WHEN r.old_status = 'succeeded' THEN -r.amount_minor ELSE 0 END,
             amount_reserved_minor = i.amount_reserved_minor - CASE WHEN r.status = 'failed' THEN r.amount_minor ELSE 0 END
        FROM r WHERE i.tenant_id = r.tenant_id AND i.id = r.payment_intent_id
    )
@@ -111,14 +120,15 @@ export class RefundRepository {
     return rows.map(refundFrom)
   }
 
-  /** `succeed` or `fail` a pending refund, moving the intent's totals with it; undefined when it was settled already. */
+  /** `succeed` or `fail` a refund (from the states REFUND_TRANSITIONS allows), moving the intent's totals with it; undefined when it cannot move so. */
   async settle(
     tenantId: TenantId,
     id: RefundId,
     s: { status: 'succeeded' | 'failed'; failureCode: FailureCode | null; processorRef: string | null; processorCode: string | null; processorMessage: string | null },
     at: Date,
   ): Promise<Refund | undefined> {
-    const [row] = await this.q.query(SETTLE, [tenantId, id, s.status, s.failureCode, s.processorRef, s.processorCode, s.processorMessage, at])
+    const from = REFUND_TRANSITIONS[s.status === 'succeeded' ? 'succeed' : 'fail'].from
+    const [row] = await this.q.query(SETTLE, [tenantId, id, s.status, s.failureCode, s.processorRef, s.processorCode, s.processorMessage, at, from])
     return row ? refundFrom(row) : undefined
   }
 
