@@ -77,11 +77,13 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     }
   })
   await app.register(formbody)
-  // The JSON API reads JSON only: the form parser (for /oauth/token) and the text parser must not reach it.
+  // The JSON API and the page's own calls read JSON only: the form parser (for /oauth/token,
+  // a processor's 3-D Secure return and the page's redirect form) and the text parser must not reach them.
   // The hooks below run on every request and do no I/O: they are written in callback form,
   // which spares Fastify a promise per hook.
   app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (request.routeOptions.url?.startsWith('/v1/')) {
+    const url = request.routeOptions.url
+    if (url?.startsWith('/v1/') || url === '/pay/:token/confirm' || url === '/pay/:token/challenge') {
       const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
       if (hasBody && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return done(new AppError('unsupported_media_type'))
     }

@@ -82,11 +82,22 @@ describe('an unknown route is 404 not_found', () => {
   it.each([
     ['GET', '/v1/platform/unknown'],
     ['POST', '/nothing-here'],
-    ['DELETE', '/v1/platform/users'],
     ['GET', '/v1/platform/users/'],
   ])('%s %s answers 404 not_found in the envelope', async (method, path) => {
     const { api } = await newTenant(server)
     expectError(await api.call(method, path), 404, 'not_found')
+  })
+
+  it.each([
+    ['DELETE', '/v1/platform/users', 'GET, HEAD, POST'],
+    ['PUT', '/v1/platform/payment-intents/pi_anything', 'GET, HEAD'],
+    ['GET', '/pay/sometoken/confirm', 'POST'],
+    ['PATCH', '/oauth/token', 'POST'],
+  ])('%s %s, a known path with another method, is 405 method_not_allowed with Allow: %s', async (method, path, allow) => {
+    const { api } = await newTenant(server)
+    const r = await api.call(method, path)
+    expectError(r, 405, 'method_not_allowed')
+    expect(r.headers.get('allow')).toBe(allow)
   })
 
   it('a URL the router cannot read is answered in the envelope too', async () => {

@@ -115,6 +115,7 @@ async function runPayment() {
   expect((await call('/v1/platform/payment-intents', { headers: { authorization: `Bearer ${secrets.forgedToken}` } })).status).toBe(401)
   secrets.unknownLinkToken = 'x'.repeat(43)
   expect((await call(`/pay/${secrets.unknownLinkToken}`, { headers: FRAME })).status).toBe(404)
+  expect((await call('/pay/assets/none.js')).status).toBe(404)
   // Credentials wrongly sent in the URL: refused, and still not logged.
   const inQuery = new URLSearchParams({ grant_type: 'client_credentials', client_id: created.clientId, client_secret: created.clientSecret })
   expect((await call(`/oauth/token?${inQuery}`, { method: 'POST' })).status).toBe(400)
@@ -154,7 +155,9 @@ describe('every log line of a request carries its request id, the X-Request-Id o
     const urls = requestLines().flatMap((l) => (l.req?.url ? [l.req.url as string] : []))
     expect(urls).toContain('/pay/[token]')
     expect(urls).toContain('/pay/[token]/confirm')
-    expect(urls.filter((u) => u.startsWith('/pay/') && !u.startsWith('/pay/[token]'))).toEqual([])
+    // The page's assets are no link: they are logged as themselves.
+    expect(urls).toContain('/pay/assets/none.js')
+    expect(urls.filter((u) => u.startsWith('/pay/') && !u.startsWith('/pay/[token]') && !u.startsWith('/pay/assets/'))).toEqual([])
     expect(urls).toContain('/v1/platform/payment-intents?limit=5&access_token=[redacted]')
     expect(urls).toContainEqual(expect.stringMatching(/^\/oauth\/token\?.*client_secret=\[redacted\]/))
   })

@@ -334,6 +334,24 @@ describe('POST /pay/{token}/confirm checks card fields first; a bad field is a 4
     expect(good.body.data).toMatchObject({ status: 'succeeded', card: { brand: 'amex', last4: '0005' } })
   })
 
+  it('refuses a body that is not JSON with 415, for confirm and challenge alike, consuming nothing', async () => {
+    const { payUrl, session, intentId } = await openLink(shop)
+    const bodies: [string, string][] = [
+      ['text/plain', JSON.stringify(card(spaced(CARDS.visa)))],
+      ['application/x-www-form-urlencoded', 'card[number]=4242424242424242&card[cvc]=123'],
+    ]
+    for (const what of ['confirm', 'challenge']) {
+      for (const [type, body] of bodies) {
+        const r = await fetch(`${payUrl}/${what}`, { method: 'POST', headers: { 'content-type': type, 'x-paylink-session': session }, body })
+        expect(r.status, `${what} ${type}`).toBe(415)
+        expect((await r.json()).error.code).toBe('unsupported_media_type')
+        expect(r.headers.get('content-security-policy')).toContain('frame-ancestors')
+      }
+    }
+    expect(await chargesFor(server, intentId)).toBe(0)
+    expect((await confirm(payUrl, session, card(spaced(CARDS.visa)))).body.data).toMatchObject({ status: 'succeeded' })
+  })
+
   it.runIf(new Date().getUTCMonth() > 0)('refuses last month of this year as an expiry in the past', async () => {
     const { payUrl, session } = await openLink(shop)
     const r = await confirm(payUrl, session, card(spaced(CARDS.visa), { exp_year: thisYear, exp_month: new Date().getUTCMonth() }))

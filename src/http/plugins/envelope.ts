@@ -79,5 +79,19 @@ export function registerErrorEnvelope(app: FastifyInstance) {
     return sendError(request, reply, status === 503 ? 'service_unavailable' : 'internal_error')
   })
 
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found', `No route ${request.method} ${loggableUrl(request.url.split('?')[0]!)}.`))
+  // A known path asked with a method it does not take is 405 with `Allow`, not 404 (RFC 9110 §15.5.6).
+  const routes: { pattern: RegExp; methods: string[] }[] = []
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`)
+    routes.push({ pattern, methods: ([] as string[]).concat(route.method) })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))]
+    if (allowed.length) {
+      reply.header('allow', allowed.sort().join(', '))
+      return sendError(request, reply, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.sort().join(', ')}.`)
+    }
+    return sendError(request, reply, 'not_found', `No route ${request.method} ${loggableUrl(path)}.`)
+  })
 }
