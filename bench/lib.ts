@@ -226,12 +226,21 @@ export interface Seeded {
   webhookSecret: string
 }
 
+/** A processor account other than the sandbox: its processor and configuration (e.g. a fake's `api_base`). */
+export interface SeedAccount {
+  processor: string
+  config: Record<string, unknown>
+}
+
 /**
  * A tenant with its client and a sandbox account (as `paylink tenant create` and
  * `paylink account create` make them, through the same services), then through the API:
  * a token, a user enrolled in the account, and a webhook endpoint at `webhookUrl`.
+ * With `account`, the tenant's one account is that processor's instead, and the operator
+ * approves the user's enrolment in it (as `paylink account approve` does), which a
+ * real processor's account requires.
  */
-export async function seed(db: Db, encryptionKey: Buffer, baseUrl: string, webhookUrl: string): Promise<Seeded> {
+export async function seed(db: Db, encryptionKey: Buffer, baseUrl: string, webhookUrl: string, opts: { account?: SeedAccount } = {}): Promise<Seeded> {
   const { buildServices } = await import('../src/composition.js')
   const { loadConfig } = await import('../src/config.js')
   const { systemClock } = await import('../src/domain/shared/clock.js')
@@ -239,7 +248,9 @@ export async function seed(db: Db, encryptionKey: Buffer, baseUrl: string, webho
   const services = await buildServices({ config, db, clock: systemClock, encryptionKey })
   try {
     const t = await services.tenants.createTenant({ name: 'Bench Shop', origins: ['https://shop.example'] })
-    const account = await services.tenants.createAccount(t.tenant.id, { name: 'Sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'] })
+    const account = opts.account
+      ? await services.tenants.createAccount(t.tenant.id, { name: opts.account.processor, processor: opts.account.processor, currencies: ['USD', 'EUR'], config: opts.account.config })
+      : await services.tenants.createAccount(t.tenant.id, { name: 'Sandbox', processor: 'sandbox', currencies: ['USD', 'EUR'] })
     const tokenRes = await fetch(`${baseUrl}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -255,6 +266,7 @@ export async function seed(db: Db, encryptionKey: Buffer, baseUrl: string, webho
     }
     const user = await api('/v1/platform/users', { email: 'payer@example.com', name: 'Bench Payer' })
     await api(`/v1/platform/card-processing/users/${user.id}`, { card_processing_id: account.id })
+    if (opts.account) await services.tenants.approveEnrolment(t.tenant.id, user.id, account.id)
     const endpoint = await api('/v1/platform/webhook-endpoints', { url: webhookUrl })
     return { tenantId: t.tenant.id, clientId: t.clientId, clientSecret: t.clientSecret, accountId: account.id, userId: user.id, token, endpointId: endpoint.id, webhookSecret: endpoint.secret }
   } finally {
@@ -281,8 +293,11 @@ export interface LoadResult {
 
 export type CannonOptions = Record<string, unknown> & { url: string; connections: number; duration?: number; amount?: number; title: string }
 
-/** Runs autocannon; `onStart` gets the instance (to stop it early). */
-export function cannon(opts: CannonOptions, onStart?: (inst: { stop(): void }) => void): Promise<LoadResult> {
+/** A running autocannon. */
+export type CannonInstance = ReturnType<typeof autocannon>
+
+/** Runs autocannon; `onStart` gets the instance (to stop it early, or to time each response). */
+export function cannon(opts: CannonOptions, onStart?: (inst: CannonInstance) => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const inst = autocannon({ ...opts, pipelining: 1 }, (err: Error | null, r: any) => {
       if (err) return reject(err)

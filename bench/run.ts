@@ -15,6 +15,7 @@
  *
  * A private database is created, migrated and dropped. Results are printed and written
  * into BENCHMARKS.md between its results markers (BENCH_WRITE=0 to skip).
+ * `npm run bench -- slow-processor` runs instead the scenario of bench/slow-processor.ts alone.
  * Knobs: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_WEBHOOK_BACKLOG (6000), PAYLINK_BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
@@ -396,6 +397,18 @@ const cleanup = async () => {
   await bdb?.drop().catch((err) => log(`could not drop ${bdb?.name}: ${(err as Error).message}`))
 }
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)))
+
+// `npm run bench -- <scenario>` runs one scenario alone, a script of its own that ends the process.
+const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js' }
+const scenario = process.argv[2]
+if (scenario !== undefined) {
+  const script = SCENARIOS[scenario]
+  if (!script) {
+    log(`no scenario "${scenario}"; there are: ${Object.keys(SCENARIOS).join(', ')}`)
+    process.exit(2)
+  }
+  await import(script)
+}
 
 try {
   await main()
