@@ -78,5 +78,14 @@ export function parseJsonBody(text: string): unknown {
   if (nestsDeeperThan(text, MAX_DEPTH)) {
     throw new AppError('validation_error', 'The body is nested too deeply.', [{ field: 'body', issue: `must not nest objects and arrays more than ${MAX_DEPTH} deep` }])
   }
-  return sjson.parse(quoteInexactNumbers(text), undefined, { protoAction: 'error', constructorAction: 'error' })
+  try {
+    return sjson.parse(quoteInexactNumbers(text), undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (err) {
+    // Valid JSON with a key that would reach an object's prototype: a field no request has, named as such.
+    if (err instanceof SyntaxError && /forbidden prototype property/.test(err.message)) {
+      const field = /"__proto__"\s*:/.test(text) ? '__proto__' : 'constructor.prototype'
+      throw new AppError('validation_error', `${field} is not a known field.`, [{ field, issue: 'is not a known field' }])
+    }
+    throw err
+  }
 }

@@ -82,6 +82,9 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     return reply.send(a.body)
   })
 
+  // Browsers ask every origin for one; answering keeps the page's console free of a 404.
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send())
+
   app.get(
     '/embed.js',
     { schema: { operationId: 'getEmbedScript', summary: 'The embed helper for tenant pages: Paylink.mount(element, payUrl, {onEvent})', tags: ['page'] } },

@@ -116,12 +116,22 @@ describe('a body that is not valid JSON is 422 validation_error', () => {
     ['cut short', '{"email":'],
     ['not JSON at all', 'email=a@example.com'],
     ['a trailing comma', '{"name":"x",}'],
-    ['a __proto__ key', '{"__proto__":{"admin":true}}'],
   ])('refuses JSON %s and creates nothing', async (_what, raw) => {
     const { api } = await newTenant(server)
     const r = await api.post('/v1/platform/users', undefined, { raw })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'body', issue: expect.any(String) }])
+    expect((await api.get('/v1/platform/users')).body.data).toEqual([])
+  })
+
+  it.each([
+    ['{"name":"x","__proto__":{"admin":true}}', '__proto__'],
+    ['{"constructor":{"prototype":{"x":1}}}', 'constructor.prototype'],
+  ])('refuses valid JSON with a prototype key (%s) as a field it does not know, naming it, and creates nothing', async (raw, field) => {
+    const { api } = await newTenant(server)
+    const r = await api.post('/v1/platform/users', undefined, { raw })
+    expectError(r, 422, 'validation_error')
+    expect(r.body.error.details).toEqual([{ field, issue: 'is not a known field' }])
     expect((await api.get('/v1/platform/users')).body.data).toEqual([])
   })
 

@@ -217,6 +217,12 @@ describe('every /pay response carries the SPEC headers, frame-ancestors from the
 })
 
 describe('the page: no inline or third-party script, and what it shows', () => {
+  it('answers the browser’s /favicon.ico (no 404 in the console)', async () => {
+    const r = await fetch(`${server.baseUrl}/favicon.ico`)
+    expect(r.status).toBe(204)
+    expect(r.headers.get('cache-control')).toBe('public, max-age=86400')
+  })
+
   it('loads its one script from /pay/assets/, served as JavaScript, and nothing from elsewhere', async () => {
     const { html } = await openLink(shop)
     const scripts = tags(html, 'script')

@@ -526,6 +526,7 @@ beforeAll(async () => {
   const paid = await openLink(payer)
   const r = await pagePost(paid.payUrl, 'confirm', paid.session, { card: newCard(CARDS.visa), save_card: true })
   const event = await payer.api.get(`/v1/platform/events?payment_intent_id=${paid.intentId}`)
+  const refund = await payer.api.post(`/v1/platform/payment-intents/${paid.intentId}/refunds`, { amount: '0.01' })
   const spares = await Promise.all([1, 2, 3].map(() => server.services.tenants.createClient(payer.tenant.tenantId, [])))
   const other = await setupPayer(server)
   Object.assign(ids, {
@@ -539,6 +540,7 @@ beforeAll(async () => {
     // Only spare clients: the fuzzer must not revoke its own.
     client_id: spares.map((s) => s.clientId),
     card_processing_id: [payer.accountId, other.accountId],
+    refund_id: [refund.body.data.id],
   })
   for (let i = 0; i < 30; i++) links.push(await openLink(payer))
   for (let i = 0; i < 5; i++) links.push({ token: (await mint(payer)).token })

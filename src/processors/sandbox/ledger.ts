@@ -132,6 +132,9 @@ export class SandboxLedger {
        SELECT reference, status FROM ins UNION ALL SELECT reference, status FROM sandbox_refunds WHERE refund_key = $1`,
       [r.refundKey, r.chargeKey, r.reference, r.amountMinor, r.status, r.at],
     )
-    return row!
+    if (row) return row
+    // A concurrent call inserted this key after the statement's snapshot was taken: read it now.
+    const [theirs] = await this.q.query<{ reference: string; status: 'succeeded' | 'failed' }>('SELECT reference, status FROM sandbox_refunds WHERE refund_key = $1', [r.refundKey])
+    return theirs!
   }
 }
