@@ -1,6 +1,8 @@
 /**
  * Idempotency-Key: the same key with the same request gives the same answer; the same key
- * with another request is `idempotency_conflict`; keys are kept 24 hours.
+ * with another request is `idempotency_conflict`; keys are kept 24 hours. "The same" is by
+ * meaning, not text: each route hashes its request as understood (`12.5` and `"12.50"`,
+ * `usd` and `USD` are one request).
  *
  * The key row is claimed in the transaction that does the work, so concurrent duplicates
  * queue on the key's unique index: the first does the work and commits its HTTP answer with

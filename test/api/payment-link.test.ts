@@ -463,6 +463,17 @@ describe('Idempotency-Key', () => {
     expect((await intentsOf(api, userId)).map((i) => i.id)).toEqual([first.body.data.payment_intent_id])
   })
 
+  it('compares what the request means, not how it is written: 12.5, "12.50" and usd/USD are the same request', async () => {
+    const { api, userId } = await setupPayer(server)
+    const first = await mintWithKey(api, 'order-m', { user_id: userId, amount: '12.50', currency: 'USD' })
+    for (const body of [{ user_id: userId, amount: 12.5, currency: 'usd' }, { user_id: userId, amount: '12.5' }, { currency: 'Usd', amount: '12.500', user_id: userId }]) {
+      const again = await mintWithKey(api, 'order-m', body)
+      expect(again.status, JSON.stringify(body)).toBe(201)
+      expect(again.body.data).toEqual(first.body.data)
+    }
+    expect(await intentsOf(api, userId)).toHaveLength(1)
+  })
+
   it('without a key, the same body twice makes two intents', async () => {
     const { api, userId } = await setupPayer(server)
     const a = await api.post(LINK, { user_id: userId, amount: '12.50' })

@@ -94,6 +94,8 @@ describe('refunding a succeeded payment', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(again.body.data).toEqual(first.body.data)
     expect((await refund(p, intentId, { amount: '4.00' }, { 'idempotency-key': 'refund-1' })).body.error.code).toBe('idempotency_conflict')
+    // The same amount written otherwise is the same request.
+    expect((await refund(p, intentId, { amount: 3 }, { 'idempotency-key': 'refund-1' })).body.data).toEqual(first.body.data)
     expect(await sandboxRefunds(intentId)).toBe(1)
   })
 

@@ -50,6 +50,16 @@ export function readDecimal(text: string): Decimal | undefined {
   return { negative: sign === '-', digits, exponent }
 }
 
+/**
+ * The one text of the number a decimal (text or JSON number) denotes — `12.5`, `"12.50"` and
+ * `1.25e1` give the same — or the input itself when it is no decimal: what an
+ * Idempotency-Key compares, so that the same request written two ways is the same request.
+ */
+export function canonicalDecimal(input: unknown): unknown {
+  const d = typeof input === 'string' || typeof input === 'number' ? readDecimal(String(input)) : undefined
+  return d ? `${d.negative ? '-' : ''}${d.digits}e${d.exponent}` : input
+}
+
 /** True when two decimal texts denote the same number. */
 export function sameDecimal(a: string, b: string): boolean {
   const x = readDecimal(a)

@@ -47,7 +47,7 @@ export function paymentLinkRoutes(app: App, { payments, idempotency, limiter, me
       const stop = metrics.mintDuration.startTimer()
       const order = payments.checkMint(request.body)
       const answer = key
-        ? await idempotency.run({ tenantId, key, requestHash: requestHash('payment-link', request.body) }, async (tx) => ({
+        ? await idempotency.run({ tenantId, key, requestHash: requestHash('payment-link', order) }, async (tx) => ({
             status: 201,
             body: paymentLinkJson(await payments.mint(tenantId, order, tx)),
           }))

@@ -8,6 +8,7 @@ import type { App, Uses } from '../types.js'
 import { KEY_PATTERN, requestHash } from '../idempotency.js'
 import { invalid } from '../../domain/shared/errors.js'
 import type { RefundId } from '../../domain/shared/ids.js'
+import { canonicalDecimal } from '../../domain/shared/money.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, pageFrom, withLimit } from '../plugins/envelope.js'
 import { answers, answersPage, idParam, listQuery, operation } from './operation.js'
@@ -53,7 +54,7 @@ export function refundRoutes(app: App, { refunds, idempotency }: Uses<'refunds' 
       const tenantId = tenantOf(request)
       const intentId = request.params.payment_intent_id
       const reserved = key
-        ? await idempotency.run({ tenantId, key, requestHash: requestHash(`refund:${intentId}`, request.body) }, async (tx) => ({
+        ? await idempotency.run({ tenantId, key, requestHash: requestHash(`refund:${intentId}`, { ...request.body, amount: canonicalDecimal(request.body.amount) }) }, async (tx) => ({
             status: 201,
             body: refundJson(await refunds.reserve(tenantId, intentId, request.body, tx)),
           }))
