@@ -60,6 +60,15 @@ describe('POST /v1/admin/tenants', () => {
     expect((await api.get('/v1/platform/payment-intents')).status).toBe(200)
   })
 
+  it('refuses a wildcard origin (the page could never post its events there) with 422 naming it, and makes no tenant', async () => {
+    for (const origin of ['https://*.acme.test', 'https://shop.*.test', '*']) {
+      const r = await admin.post('/v1/admin/tenants', { name: 'Wild', allowed_origins: ['https://ok.example', origin] })
+      expect(r.status, origin).toBe(422)
+      expect(r.body.error.details).toEqual([{ field: 'allowed_origins.1', issue: expect.stringContaining('no wildcard') }])
+    }
+    expect((await admin.get('/v1/admin/tenants')).body.data.map((t: any) => t.name)).not.toContain('Wild')
+  })
+
   it('refuses an allowed origin with a path with 422 naming the field', async () => {
     const r = await admin.post('/v1/admin/tenants', { name: 'Pathful', allowed_origins: ['https://ok.example', 'https://x.com/path'] })
     expect(r.status).toBe(422)

@@ -35,11 +35,15 @@ export interface Account {
   createdAt: Date
 }
 
-/** Checks that `value` is a bare web origin (scheme, host, optional port) and returns it normalised. */
+/**
+ * Checks that `value` is a bare web origin (scheme, host, optional port) and returns it
+ * normalised. A wildcard (`https://*.shop.example`) is refused: the page's CSP would honour
+ * it but `postMessage` needs one exact origin, so each origin is named.
+ */
 export function toOrigin(value: string): string | undefined {
   try {
     const u = new URL(value)
-    if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password) return undefined
+    if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password || u.hostname.includes('*')) return undefined
     if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return undefined
     return u.origin
   } catch {
@@ -71,7 +75,7 @@ export class TenantService {
     const name = input.name.trim()
     if (!name || name.length > 200) throw invalid('name', 'must be 1 to 200 characters')
     if (input.origins.length === 0) throw invalid('allowed_origins', 'must name at least one origin that may frame the payment page')
-    const origins = eachOnce(input.origins, 'allowed_origins', toOrigin, 'must be an origin such as https://shop.example.com (no path)')
+    const origins = eachOnce(input.origins, 'allowed_origins', toOrigin, 'must be an origin such as https://shop.example.com (no path, no wildcard)')
     const tenant: Tenant = { id: newId('tenant'), name, allowedOrigins: origins, allowTopLevel: input.allowTopLevel ?? false, createdAt: this.clock.now() }
     return this.store.transaction(async (tx) => {
       await tx.tenants.insert(tenant)
