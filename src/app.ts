@@ -57,7 +57,8 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     genReqId: () => newId('request'),
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    trustProxy: false,
+    // A hop count trusts that many proxies nearest to us; addresses and CIDRs only those.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // A URL the router cannot read (bad percent-encoding, an over-long segment) is answered in the envelope too.
     // (Hooks do not run here: a URL under /pay gets the page's headers from this handler.)
@@ -155,3 +156,6 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
   await pageRoutes(app, services)
   return app
 }
+
+/** Fastify's trust function for `n` proxies in front: the `n` nearest hops are believed. */
+const trustHops = (n: number) => (_address: string, hop: number) => hop < n

@@ -3,6 +3,7 @@
  * every problem is reported on its own line, and the process does not start.
  */
 import fs from 'node:fs'
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 
@@ -33,6 +34,12 @@ export interface Config {
    * PROCESSING_RECOVERY_SECONDS so recovery never races a call still in flight).
    */
   processorTimeoutMs: number
+  /**
+   * Which proxies' `X-Forwarded-For` is believed (TRUST_PROXY): `false` (off, the default:
+   * the socket's address is the client's), a hop count, or addresses and CIDRs of the load
+   * balancers. The per-IP rate limits and the logs then see the visitor's address.
+   */
+  trustProxy: false | number | string[]
   /** How often a worker looks for due work when nothing wakes it (new webhooks wake it at once on PostgreSQL). */
   workerPollSeconds: number
 }
@@ -71,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400)
   const processingRecoverySeconds = int('PROCESSING_RECOVERY_SECONDS', 120, 1, 86_400)
   const workerPollSeconds = int('WORKER_POLL_SECONDS', 1, 1, 3600)
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY, problems)
   const processorTimeoutMs = env.PROCESSOR_TIMEOUT_SECONDS
     ? int('PROCESSOR_TIMEOUT_SECONDS', 30, 1, 600) * 1000
     : Math.min(30_000, Math.max(100, (processingRecoverySeconds * 1000) / 2))
@@ -131,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMultiplier,
     processingRecoverySeconds,
     processorTimeoutMs,
+    trustProxy,
     workerPollSeconds,
   }
 }
@@ -152,4 +161,38 @@ export function resolveEncryptionKey(config: Config, warn: (msg: string) => void
   fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
   warn(`DATA_ENCRYPTION_KEY is not set: generated one into ${file}. Set DATA_ENCRYPTION_KEY in production and keep it safe.`)
   return key
+}
+
+/** Names proxy-addr understands for address ranges, besides addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY: absent, `false` or `off` → off; a whole number → that many proxies in front;
+ * else a comma-separated list of addresses, CIDRs (`10.0.0.0/8`, `fd00::/8`) or the names
+ * `loopback`, `linklocal`, `uniquelocal`. `true` is refused: believing every hop lets any
+ * visitor choose its own address.
+ */
+function parseTrustProxy(text: string | undefined, problems: string[]): false | number | string[] {
+  const value = (text ?? '').trim()
+  if (value === '' || value === 'false' || value === 'off') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    if (hops >= 1 && hops <= 10) return hops
+    problems.push('TRUST_PROXY as a hop count must be 1 to 10')
+    return false
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean)
+  const bad = entries.filter((e) => {
+    if (PROXY_RANGES.has(e)) return false
+    const [addr = '', bits, ...rest] = e.split('/')
+    const kind = isIP(addr)
+    if (!kind || rest.length) return true
+    if (bits === undefined) return false
+    return !/^\d+$/.test(bits) || Number(bits) > (kind === 4 ? 32 : 128)
+  })
+  if (!entries.length || bad.length) {
+    problems.push(`TRUST_PROXY must be off, a hop count, or addresses and CIDRs of your proxies (not understood: ${bad.join(', ') || value})`)
+    return false
+  }
+  return entries
 }

@@ -32,7 +32,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: loggableUrl(req.url), id: req.id }),
+        // `ip` is the visitor's address: the socket's, or from X-Forwarded-For when TRUST_PROXY believes the proxy.
+        req: (req: { method: string; url: string; id: string; ip?: string }) => ({ method: req.method, url: loggableUrl(req.url), id: req.id, ip: req.ip }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: pino.stdSerializers.err,
       },
