@@ -6,6 +6,7 @@
  * One server for the file (on a database of its own, with a frozen clock); every test
  * works in its own tenant.
  */
+import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CARDS, HOUR, SECOND, pay, payerWithEndpoint, setupClockedPayer, startServer, type Receiver, type TestServer } from '../helpers/index.js'
 import { deliveriesOf, eventOf, webhookTestFile } from './support.js'
@@ -413,6 +414,14 @@ describe('endpoint URLs to loopback, private, link-local and metadata addresses 
     'http://localhost:3000/hooks',
     'http://[::1]/hooks',
     'http://metadata.google.internal/computeMetadata/v1/',
+    // Found from outside: the trailing-dot name, the machine's own name, IPv6 forms carrying a private IPv4.
+    'http://localhost./hooks',
+    `http://${hostname()}/hooks`,
+    'http://[64:ff9b::a00:1]/hooks',
+    'http://[64:ff9b::127.0.0.1]/hooks',
+    'http://[2002:c0a8:10a::1]/hooks',
+    'http://[::10.0.0.5]/hooks',
+    'http://[::ffff:169.254.169.254]/',
   ]
 
   it('answers 422 on url for each such address, on create and on update', async () => {

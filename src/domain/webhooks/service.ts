@@ -9,7 +9,7 @@ import type { Sealer } from '../shared/crypto.js'
 import { AppError, invalid, notFound } from '../shared/errors.js'
 import { newId, type EventId, type TenantId, type WebhookEndpointId } from '../shared/ids.js'
 import { decodeCursor, pageOf } from '../shared/pagination.js'
-import { urlProblem } from './addresses.js'
+import { resolvesToBlocked, urlProblem } from './addresses.js'
 import type { Delivery, Endpoint, EndpointStatus, EventRecord } from './model.js'
 import { newWebhookSecret, secretContext } from './signing.js'
 
@@ -25,15 +25,16 @@ export class WebhookService {
     private readonly onQueued: () => void = () => {},
   ) {}
 
-  private checkUrl(url: string) {
+  private async checkUrl(url: string) {
     const problem = urlProblem(url, this.allowPrivate)
     if (problem) throw invalid('url', problem)
+    if (!this.allowPrivate && (await resolvesToBlocked(url))) throw invalid('url', 'must not point at a local, private or metadata address (its name resolves to one)')
   }
 
   private seal = (tenantId: TenantId, id: WebhookEndpointId, secret: string) => this.sealer.seal(secret, secretContext(tenantId, id))
 
   async create(tenantId: TenantId, input: { url: string; description?: string }): Promise<{ endpoint: Endpoint; secret: string }> {
-    this.checkUrl(input.url)
+    await this.checkUrl(input.url)
     const id = newId('webhookEndpoint')
     const secret = newWebhookSecret()
     const endpoint = await this.store.webhooks.createEndpoint(tenantId, {
@@ -56,7 +57,7 @@ export class WebhookService {
 
   /** Changes the URL, description or status; enabling again clears the failure record. */
   async update(tenantId: TenantId, id: WebhookEndpointId, input: { url?: string; description?: string | null; status?: EndpointStatus }): Promise<Endpoint> {
-    if (input.url !== undefined) this.checkUrl(input.url)
+    if (input.url !== undefined) await this.checkUrl(input.url)
     return found(await this.store.webhooks.updateEndpoint(tenantId, id, input, this.clock.now()))
   }
 
