@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort, usingPostgres } from '../helpers/index.js'
+import { freePort, until, usingPostgres } from '../helpers/index.js'
 import { knownMigrations } from '../../src/storage/migrate.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -436,6 +436,28 @@ describe('paylink refund create', () => {
 
     token = await tokenOf(tenant)
     expect((await api('GET', `/v1/platform/payment-intents/${intentId}`, token)).body.data).toMatchObject({ amount_refunded: '12.00' })
+  })
+})
+
+describe.skipIf(usingPostgres())('npm start and SIGTERM', () => {
+  it('stops the server when npm is told to stop: no process is left holding the embedded database', { timeout: 90_000 }, async () => {
+    const dataDir = path.join(workDir, 'npm-start')
+    const port = await freePort()
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DEMO_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.add(npm)
+    await until('npm start answers /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 60_000)
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)))
+    npm.kill('SIGTERM')
+    await exited
+    // Nothing answers any more, and the CLI can open the database at once (no holder left).
+    await until('the server is gone', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)) === undefined, 15_000)
+    const run = await cli(['tenant', 'list', '--json'], { DATA_DIR: dataDir })
+    expect(run.stderr).not.toMatch(/in use/)
+    expect(run.code).toBe(0)
   })
 })
 
