@@ -33,6 +33,7 @@ import { writeOutcomeEvent, writeRefundEvent } from './outbox/writer.js'
 import { Metrics } from './observability/metrics.js'
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './http/plugins/rate-limit.js'
 import { IdempotentReplies } from './http/idempotency.js'
+import { reencrypt, type ReencryptReport } from './maintenance/reencrypt.js'
 
 export interface ServiceDeps {
   config: Config
@@ -77,6 +78,8 @@ export interface Services {
   pendingMigrations(): Promise<number[] | undefined>
   metrics: Metrics
   limiter: RateLimiter
+  /** `paylink reencrypt`: every sealed value moved from DATA_ENCRYPTION_KEY_PREVIOUS to DATA_ENCRYPTION_KEY. */
+  reencrypt(): Promise<ReencryptReport>
   /** Closes what the services hold open (Redis, the listening connection). The database is the caller's. */
   close(): Promise<void>
 }
@@ -84,12 +87,13 @@ export interface Services {
 export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const { config, db, clock } = deps
   const store = createStore(db)
-  const sealer = new Sealer(deps.encryptionKey)
+  const sealer = new Sealer(deps.encryptionKey, config.dataEncryptionKeyPrevious)
   const keys = new SigningKeys(store, sealer, clock)
   await keys.init()
   const tokens = new TokenService(store, keys, clock, { issuer: config.publicBaseUrl, audience: `${config.publicBaseUrl}/v1`, ttlSeconds: config.accessTokenTtlSeconds })
   const processors = new ProcessorSet({ db, clock, timeoutMs: config.processorTimeoutMs }, sealer)
   const savedCards = new SavedCardService(store, clock, sealer, deps.encryptionKey, processors, (err) => deps.onBackgroundError?.(err))
+  await savedCards.init()
   const metrics = new Metrics({ defaultMetrics: deps.defaultMetrics ?? false })
   const limiter = new RateLimiter(
     config.redisUrl ? new RedisRateStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true })) : new MemoryRateStore(() => clock.now().getTime()),
@@ -157,6 +161,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     limiter,
     startWorker,
     pendingMigrations: () => pendingMigrations(db).catch(() => undefined),
+    reencrypt: () => reencrypt(store, sealer),
     close: async () => {
       notifier?.stop()
       await unlisten?.()

@@ -20,6 +20,8 @@ export interface Config {
   accessTokenTtlSeconds: number
   /** 32 bytes; undefined until resolved by `resolveEncryptionKey` outside production. */
   dataEncryptionKey?: Buffer
+  /** DATA_ENCRYPTION_KEY_PREVIOUS: read-only, while `paylink reencrypt` moves every sealed value to the current key. */
+  dataEncryptionKeyPrevious?: Buffer
   redisUrl?: string
   role: Role
   logLevel: string
@@ -98,6 +100,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://')
 
+  let dataEncryptionKeyPrevious: Buffer | undefined
+  if (env.DATA_ENCRYPTION_KEY_PREVIOUS) {
+    dataEncryptionKeyPrevious = decodeKey(env.DATA_ENCRYPTION_KEY_PREVIOUS)
+    if (!dataEncryptionKeyPrevious) problems.push('DATA_ENCRYPTION_KEY_PREVIOUS must be 32 bytes, as 64 hex characters or base64')
+  }
   let dataEncryptionKey: Buffer | undefined
   if (env.DATA_ENCRYPTION_KEY) {
     dataEncryptionKey = decodeKey(env.DATA_ENCRYPTION_KEY)
@@ -132,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     linkTtlSeconds,
     accessTokenTtlSeconds,
     dataEncryptionKey,
+    ...(dataEncryptionKeyPrevious ? { dataEncryptionKeyPrevious } : {}),
     redisUrl,
     role,
     logLevel,

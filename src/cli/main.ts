@@ -31,6 +31,7 @@ Usage:
   paylink account approve --tenant T --user U --account A
   paylink refund create --tenant T --payment-intent pi_… [--amount 5.00] [--reason requested_by_customer|duplicate|fraudulent]
                                                    refund a payment (all that is left unless --amount)
+  paylink reencrypt                                move every sealed value from DATA_ENCRYPTION_KEY_PREVIOUS to DATA_ENCRYPTION_KEY (resumable, safe while serving)
   paylink keys rotate                              a new access-token signing key (the previous one keeps verifying)
   paylink openapi                                  print the OpenAPI document
 Every command takes --json.`
@@ -159,6 +160,22 @@ async function run(words: string[], f: Flags): Promise<{ json: Output; text: str
       })
       const shown = refundJson(r)
       return { json: shown, text: `Refund ${r.id}: ${shown.amount} ${r.currency} of ${r.paymentIntentId}, ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}.` }
+    }
+    case 'reencrypt': {
+      f.done()
+      const report = await withServices('paylink reencrypt', (s) => s.reencrypt())
+      const unreadable = report.columns.reduce((n, c) => n + c.unreadable, 0)
+      const resealed = report.columns.reduce((n, c) => n + c.resealed, 0)
+      if (unreadable) process.exitCode = 1
+      return {
+        json: { ...report },
+        text: [
+          ...report.columns.map((c) => `${c.column}: ${c.resealed} re-encrypted, ${c.current} already current${c.unreadable ? `, ${c.unreadable} UNREADABLE with either key` : ''}`),
+          unreadable
+            ? `${unreadable} values open with neither key: keep DATA_ENCRYPTION_KEY_PREVIOUS and look into them.`
+            : `Done: ${resealed} values moved; every sealed value is under DATA_ENCRYPTION_KEY. DATA_ENCRYPTION_KEY_PREVIOUS can be dropped.`,
+        ].join('\n'),
+      }
     }
     case 'keys rotate': {
       f.done()

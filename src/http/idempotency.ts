@@ -21,6 +21,9 @@ import type { TenantId } from '../domain/shared/ids.js'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 
+/** What a stored answer is sealed to. */
+export const idempotencyContext = (tenantId: string, key: string) => `idempotency:${tenantId}:${key}`
+
 export const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 
 export interface Answer<T> {
@@ -46,7 +49,7 @@ export class IdempotentReplies {
   run<T>(scope: { tenantId: TenantId; key: string; requestHash: string }, work: (tx: Repositories) => Promise<Answer<T>>): Promise<Answer<T> & { replayed: boolean }> {
     const { tenantId, key, requestHash: hash } = scope
     const now = this.clock.now()
-    const context = `idempotency:${tenantId}:${key}`
+    const context = idempotencyContext(tenantId, key)
     return this.store.transaction(async (tx) => {
       if (!(await tx.idempotency.claim(tenantId, key, hash, now, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)))) {
         const stored = await tx.idempotency.read(tenantId, key)

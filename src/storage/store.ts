@@ -18,6 +18,8 @@ import { IdempotencyRepository } from './repositories/idempotency.js'
 import { PaymentIntentRepository } from './repositories/payment-intents.js'
 import { ProcessorEventRepository } from './repositories/processor-events.js'
 import { RefundRepository } from './repositories/refunds.js'
+import { KeptKeyRepository } from './repositories/kept-keys.js'
+import { SealedValueRepository } from './repositories/sealed-values.js'
 import { SavedCardRepository } from './repositories/saved-cards.js'
 import { SigningKeyRepository } from './repositories/signing-keys.js'
 import { TenantRepository } from './repositories/tenants.js'
@@ -39,6 +41,9 @@ export interface Repositories {
   /** The processors' webhook events, kept once. */
   readonly processorEvents: ProcessorEventRepository
   readonly refunds: RefundRepository
+  readonly keptKeys: KeptKeyRepository
+  /** Every sealed column, for re-encryption under a new DATA_ENCRYPTION_KEY. */
+  readonly sealedValues: SealedValueRepository
 }
 
 export interface Store extends Repositories {
@@ -62,6 +67,8 @@ const REPOSITORIES = {
   idempotency: IdempotencyRepository,
   processorEvents: ProcessorEventRepository,
   refunds: RefundRepository,
+  keptKeys: KeptKeyRepository,
+  sealedValues: SealedValueRepository,
 } as const satisfies { [K in keyof Repositories]: new (q: Queryable) => Repositories[K] }
 
 /**

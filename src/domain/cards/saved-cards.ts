@@ -25,23 +25,37 @@ export interface SavedCard {
 }
 
 /** What sealed a card's token is bound to: it opens only as that card's. */
-const tokenContext = (tenantId: string, cardId: string) => `card:${tenantId}:${cardId}`
+export const tokenContext = (tenantId: string, cardId: string) => `card:${tenantId}:${cardId}`
+
+const FINGERPRINT_KEY = 'card_fingerprint'
+/** What a kept key is sealed to. */
+export const keptKeyContext = (name: string) => `kept_key:${name}`
 
 export class SavedCardService {
-  private readonly fingerprintKey: Buffer
+  private fingerprintKey: Buffer | undefined
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly sealer: Sealer,
-    encryptionKey: Buffer,
+    private readonly encryptionKey: Buffer,
     private readonly processors: ProcessorSet,
     private readonly onProcessorError: (err: unknown) => void = () => {},
-  ) {
-    this.fingerprintKey = hmacSha256(encryptionKey, 'paylink card fingerprint v1')
+  ) {}
+
+  /**
+   * Loads the fingerprint key, kept sealed in the database so that it outlives a rotation of
+   * DATA_ENCRYPTION_KEY (the first start keeps the one derived from the key of the day, which
+   * is what fingerprints were made with before).
+   */
+  async init(): Promise<void> {
+    const derived = hmacSha256(this.encryptionKey, 'paylink card fingerprint v1')
+    const sealed = await this.store.keptKeys.getOrKeep(FINGERPRINT_KEY, this.sealer.seal(derived, keptKeyContext(FINGERPRINT_KEY)), this.clock.now())
+    this.fingerprintKey = this.sealer.open(sealed, keptKeyContext(FINGERPRINT_KEY))
   }
 
   fingerprint(tenantId: string, digits: string): string {
+    if (!this.fingerprintKey) throw new Error('SavedCardService.init() was not called')
     return hmacSha256(this.fingerprintKey, `${tenantId}:${digits}`).toString('base64url')
   }
 

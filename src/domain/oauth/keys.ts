@@ -14,6 +14,9 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import type { Store } from '../../storage/store.js'
 import type { Clock } from '../shared/clock.js'
 import type { Sealer } from '../shared/crypto.js'
+
+/** What a signing key's private half is sealed to. */
+export const signingKeyContext = (kid: string) => `signing_key:${kid}`
 import { newId } from '../shared/ids.js'
 
 export const SIGNING_ALG = 'ES256'
@@ -72,7 +75,7 @@ export class SigningKeys {
     const kid = newId('key')
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' }
     const privateJwk = await exportJWK(privateKey)
-    return { kid, alg: SIGNING_ALG, publicJwk, privateJwkSealed: this.sealer.seal(JSON.stringify(privateJwk), `signing_key:${kid}`), createdAt: this.clock.now() }
+    return { kid, alg: SIGNING_ALG, publicJwk, privateJwkSealed: this.sealer.seal(JSON.stringify(privateJwk), signingKeyContext(kid)), createdAt: this.clock.now() }
   }
 
   async reload(): Promise<void> {
@@ -96,7 +99,7 @@ export class SigningKeys {
       if (i === 0) {
         let opened: Buffer
         try {
-          opened = this.sealer.open(stored.privateJwkSealed, `signing_key:${stored.kid}`)
+          opened = this.sealer.open(stored.privateJwkSealed, signingKeyContext(stored.kid))
         } catch {
           throw new Error('DATA_ENCRYPTION_KEY cannot open the signing keys stored in this database: it is not the key the database was set up with.')
         }

@@ -45,7 +45,7 @@ export interface CheckoutDeps {
 }
 
 /** What a stored POST redirect is sealed to: it opens only as this intent's. */
-const redirectContext = (intentId: string) => `redirect:${intentId}`
+export const redirectContext = (intentId: string) => `redirect:${intentId}`
 
 /** What a redirect's return needs to be accepted once: a state value, kept hashed. */
 const RETURN_STATE_BYTES = 24

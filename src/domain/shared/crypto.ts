@@ -48,10 +48,18 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 /**
  * AES-256-GCM under a 32-byte key: `v1.<iv>.<tag>.<ciphertext>` in base64url.
  * `context` is bound as additional data, so a value moved to another row does not decrypt.
+ *
+ * Rotation (DATA_ENCRYPTION_KEY_PREVIOUS): values are sealed under the current key and
+ * opened under the current key or, failing that, the previous one; `reseal` moves one value
+ * from the previous key to the current (what `paylink reencrypt` does to every sealed value),
+ * after which the previous key can be dropped.
  */
 export class Sealer {
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new Error('The data encryption key must be 32 bytes.')
+  constructor(
+    private readonly key: Buffer,
+    private readonly previous?: Buffer,
+  ) {
+    if (key.length !== 32 || (previous && previous.length !== 32)) throw new Error('The data encryption key must be 32 bytes.')
   }
   seal(plaintext: string | Buffer, context = ''): string {
     const iv = randomBytes(12)
@@ -61,9 +69,32 @@ export class Sealer {
     return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.')
   }
   open(sealed: string, context = ''): Buffer {
+    try {
+      return this.openWith(this.key, sealed, context)
+    } catch (err) {
+      if (!this.previous) throw err
+      return this.openWith(this.previous, sealed, context)
+    }
+  }
+
+  /**
+   * The value sealed under the current key, when it is under the previous one; undefined when
+   * it is under the current key already. Throws when neither key opens it.
+   */
+  reseal(sealed: string, context = ''): string | undefined {
+    try {
+      this.openWith(this.key, sealed, context)
+      return undefined
+    } catch {
+      if (!this.previous) throw new Error('The value does not open with the current key, and there is no previous key.')
+      return this.seal(this.openWith(this.previous, sealed, context), context)
+    }
+  }
+
+  private openWith(key: Buffer, sealed: string, context: string): Buffer {
     const [v, iv, tag, body] = sealed.split('.')
     if (v !== 'v1' || !iv || !tag || body === undefined) throw new Error('Not a sealed value.')
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'))
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
     decipher.setAAD(Buffer.from(context))
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()])
