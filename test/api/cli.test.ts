@@ -439,6 +439,16 @@ describe('paylink refund create', () => {
   })
 })
 
+describe('paylink reencrypt', () => {
+  it('reports every sealed column, all under the current key when there is no previous one', { timeout: 60_000 }, async () => {
+    await serverDownForCli()
+    const out = printed(await cli(['reencrypt', '--json']))
+    expect(out.columns.map((c: any) => c.column)).toEqual(expect.arrayContaining(['signing_keys.private_jwk_encrypted', 'saved_cards.token_encrypted', 'card_processing_accounts.config_encrypted']))
+    expect(out.columns.every((c: any) => c.resealed === 0 && c.unreadable === 0)).toBe(true)
+    expect(out.columns.find((c: any) => c.column === 'signing_keys.private_jwk_encrypted').current).toBeGreaterThanOrEqual(1)
+  })
+})
+
 describe.skipIf(usingPostgres())('npm start and SIGTERM', () => {
   it('stops the server when npm is told to stop: no process is left holding the embedded database', { timeout: 90_000 }, async () => {
     const dataDir = path.join(workDir, 'npm-start')
