@@ -12,7 +12,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { buildServices, type ServiceDeps, type Services } from './composition.js'
 import { newId } from './domain/shared/ids.js'
 import { ALL_SCOPES } from './domain/oauth/scopes.js'
-import { AppError } from './domain/shared/errors.js'
+import { AppError, ERROR_CATALOGUE, type ErrorCode } from './domain/shared/errors.js'
+import { HTTP_STATUS } from './http/status.js'
+import type { Socket } from 'node:net'
 import type { App } from './http/types.js'
 import { parseJsonBody } from './http/json.js'
 import { validatorCompiler } from './http/plugins/validation.js'
@@ -60,6 +62,8 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     // A hop count trusts that many proxies nearest to us; addresses and CIDRs only those.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // What Node refuses before any route runs (a malformed request, headers over the limit) is the envelope too.
+    clientErrorHandler: answerClientError,
     // A URL the router cannot read (bad percent-encoding, an over-long segment) is answered in the envelope too.
     // (Hooks do not run here: a URL under /pay gets the page's headers from this handler.)
     frameworkErrors: (_err, request, reply) =>
@@ -159,3 +163,18 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
 
 /** Fastify's trust function for `n` proxies in front: the `n` nearest hops are believed. */
 const trustHops = (n: number) => (_address: string, hop: number) => hop < n
+
+/**
+ * Node's HTTP parser refused the request (malformed, or headers over the limit): no route,
+ * no request object. The answer is still the envelope with a stable code and a request id,
+ * with the strictest of the page's headers (the URL is not known, and it may be a /pay one).
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket) {
+  if (!socket.writable) return void socket.destroy()
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+  const code: ErrorCode = tooLarge ? 'header_too_large' : 'bad_request'
+  const status = HTTP_STATUS[code]
+  const body = JSON.stringify({ success: false, data: null, error: { code, message: ERROR_CATALOGUE[code].message }, request_id: newId('request') })
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...payHeaders([]) }
+  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`)
+}

@@ -12,6 +12,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payment_in_progress: 409,
   link_expired: 410,
   payload_too_large: 413,
+  bad_request: 400,
+  header_too_large: 431,
   invalid_signature: 400,
   unsupported_media_type: 415,
   refund_exceeds_amount: 422,

@@ -7,6 +7,7 @@
  * 204 and claims nothing; a fetch() from script claims nothing. Every /pay response has
  * the SPEC's headers, with frame-ancestors from the tenant's allowed origins.
  */
+import { gzipSync } from 'node:zlib'
 import { Type } from 'typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Uses } from '../http/types.js'
@@ -102,7 +103,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     const link = result.state === 'not_found' ? undefined : result.link
     const screen: Screen = redirect ? 'redirect' : result.state === 'preview' ? 'top_level' : result.state
     // The redirect page posts to the processor's origin, and only there; every other page posts nowhere but here.
-    reply.headers({ ...payHeaders(link?.allowedOrigins ?? [], redirect ? new URL(redirect.url).origin : undefined), vary: 'sec-fetch-dest, sec-purpose, accept-language' })
+    reply.headers({ ...payHeaders(link?.allowedOrigins ?? [], redirect ? new URL(redirect.url).origin : undefined), vary: 'sec-fetch-dest, sec-purpose, accept-language, accept-encoding' })
     const html = renderPage({
       screen,
       lang,
@@ -121,7 +122,10 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
       ...(result.state === 'returned' ? { result: paymentResultJson(result.confirmation) } : {}),
       ...(redirect ? { redirect: { url: redirect.url, fields: redirect.fields ?? {} } } : {}),
     })
-    return reply.code(STATUS[screen]).type('text/html; charset=utf-8').send(html)
+    reply.code(STATUS[screen]).type('text/html; charset=utf-8')
+    // Compressed like the assets (a few KB of HTML: gzip takes well under a millisecond).
+    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(gzipSync(html))
+    return reply.send(html)
   }
 
   app.get('/pay/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {

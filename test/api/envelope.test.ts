@@ -4,6 +4,7 @@
  * layer answers; errors carry a stable code; a 500 shows nothing of what broke; the
  * OpenAPI document renders the envelope around each route's own payload.
  */
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
@@ -174,6 +175,35 @@ describe('a body over 64 KiB is 413 payload_too_large', () => {
     const r = await api.post('/v1/platform/users', { name: 'x'.repeat(60 * 1024) })
     expectError(r, 422, 'validation_error')
     expect(r.body.error.details).toEqual([{ field: 'name', issue: expect.any(String) }])
+  })
+})
+
+describe('what Node refuses before any route runs is the envelope too', () => {
+  /** Sends raw bytes and reads the answer (status line, headers, body). */
+  const raw = (bytes: string) =>
+    new Promise<{ status: number; headers: string; body: any }>((resolve, reject) => {
+      const url = new URL(server.baseUrl)
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.write(bytes))
+      let text = ''
+      socket.on('data', (d) => (text += d))
+      socket.on('error', reject)
+      socket.on('close', () => {
+        const [head = '', body = ''] = text.split('\r\n\r\n')
+        resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]), headers: head.toLowerCase(), body: JSON.parse(body) })
+      })
+    })
+
+  it('answers headers over the limit with 431 header_too_large', async () => {
+    const r = await raw(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'y'.repeat(20_000)}\r\n\r\n`)
+    expect(r.status).toBe(431)
+    expect(r.body).toMatchObject({ success: false, data: null, error: { code: 'header_too_large' }, request_id: expect.stringMatching(/^req_/) })
+    expect(r.headers).toContain("content-security-policy: default-src 'none'")
+  })
+
+  it('answers a request it cannot parse with 400 bad_request', async () => {
+    const r = await raw('GARBAGE\r\n\r\n')
+    expect(r.status).toBe(400)
+    expect(r.body).toMatchObject({ success: false, error: { code: 'bad_request' } })
   })
 })
 

@@ -170,6 +170,11 @@ describe('POST /oauth/token: errors in RFC 6749 §5.2 form, not the envelope', (
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic\b/)
   })
 
+  it('answers a form over the body limit with 413 invalid_request, in the same form', async () => {
+    const res = await postToken(`grant_type=client_credentials&pad=${'x'.repeat(100 * 1024)}`, { authorization: basic(tenant.clientId, tenant.clientSecret) })
+    expectOAuthError(res, 413, 'invalid_request')
+  })
+
   it('answers a wrong secret with 401 invalid_client (client_secret_post)', async () => {
     const res = await postToken(form({ grant_type: 'client_credentials', client_id: tenant.clientId, client_secret: 'pls_wrong' }))
     expectOAuthError(res, 401, 'invalid_client')

@@ -217,6 +217,15 @@ describe('every /pay response carries the SPEC headers, frame-ancestors from the
 })
 
 describe('the page: no inline or third-party script, and what it shows', () => {
+  it('sends the page gzip-compressed to a browser that takes it', async () => {
+    const link = await mint(shop)
+    const r = await fetch(link.payUrl, { headers: { ...FRAME, 'accept-encoding': 'gzip' } })
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-encoding')).toBe('gzip')
+    expect(r.headers.get('vary')).toContain('accept-encoding')
+    expect(await r.text()).toContain('data-session=')
+  })
+
   it('answers the browser’s /favicon.ico (no 404 in the console)', async () => {
     const r = await fetch(`${server.baseUrl}/favicon.ico`)
     expect(r.status).toBe(204)

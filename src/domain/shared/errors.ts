@@ -16,6 +16,8 @@ export const ERROR_CATALOGUE = {
   payment_in_progress: { message: 'This payment is already being processed or is finished.' },
   link_expired: { message: 'This payment link has expired.' },
   payload_too_large: { message: 'The request body is too large.' },
+  bad_request: { message: 'The HTTP request could not be read.' },
+  header_too_large: { message: 'The request headers are too large.' },
   invalid_signature: { message: 'The signature does not verify; nothing was applied.' },
   unsupported_media_type: { message: 'Send the body as application/json.' },
   refund_exceeds_amount: { message: 'The refund is more than what is left to refund.' },

@@ -53,8 +53,9 @@ export function registerErrorEnvelope(app: FastifyInstance) {
     // The token endpoint speaks OAuth: a body it cannot read is invalid_request. A 429 stays in the envelope.
     const status = err instanceof AppError ? HTTP_STATUS[err.code] : err instanceof SyntaxError ? 400 : ((err as FastifyError).statusCode ?? 500)
     if (request.routeOptions.config?.oauthErrors && status >= 400 && status < 500 && status !== 429) {
+      // RFC 6749 §5.2 says 400; a body over the limit keeps its 413, in the same form.
       return reply
-        .code(400)
+        .code(status === 413 ? 413 : 400)
         .header('cache-control', 'no-store')
         .send({ error: 'invalid_request', error_description: err instanceof AppError || status < 500 ? err.message : 'The request could not be read.' })
     }
