@@ -62,9 +62,12 @@ export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean }
     process.once('SIGTERM', () => void shutdown('SIGTERM'))
     if (app) {
       await app.listen({ port: config.port, host: config.host })
+      // The address really bound (PORT=0 picks one), and the public address, when they differ.
+      const bound = app.server.address()
+      const listening = bound && typeof bound === 'object' ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : `${config.host}:${config.port}`
       logger.info(
-        { url: config.publicBaseUrl, database: db.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql', role: config.role },
-        `paylink is listening on ${config.publicBaseUrl} — API docs at ${config.publicBaseUrl}/docs`,
+        { listening, url: config.publicBaseUrl, database: db.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql', role: config.role },
+        `paylink is listening on ${listening}, reached as ${config.publicBaseUrl} — API docs at ${config.publicBaseUrl}/docs`,
       )
     } else {
       logger.info({ role: config.role }, 'paylink worker started')

@@ -346,7 +346,8 @@ describe('npm start: the demo', () => {
   it('with NODE_ENV=production nothing of the demo runs: no banner, no shop port, no demo tenant', async () => {
     const prodDir = path.join(workDir, 'prod')
     const s = await startServe(prodDir, { NODE_ENV: 'production', DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), PUBLIC_BASE_URL: 'https://pay.example.com' })
-    await s.waitFor(/"msg":"paylink is listening on https:\/\/pay\.example\.com/)
+    // It says where it really listens, and the public address it is reached at.
+    await s.waitFor(new RegExp(`"msg":"paylink is listening on [^"]*:${s.port}, reached as https://pay\\.example\\.com`))
     expect((await fetch(`http://127.0.0.1:${s.port}/readyz`)).status).toBe(200)
     expect(await listening(s.demoPort)).toBe(false)
     const stopped = await terminate(s)
