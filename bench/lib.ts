@@ -579,3 +579,17 @@ export async function cpuMeter(serverPid: number, db: Db, database: string) {
     },
   }
 }
+
+/** Replaces what stands between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in BENCHMARKS.md; false when the markers are missing. */
+export function writeBenchmarkSection(name: string, text: string): boolean {
+  const file = path.join(ROOT, 'BENCHMARKS.md')
+  const start = `<!-- bench:${name}:start -->`
+  const end = `<!-- bench:${name}:end -->`
+  if (!fsSync.existsSync(file)) return false
+  const doc = fsSync.readFileSync(file, 'utf8')
+  const a = doc.indexOf(start)
+  const b = doc.indexOf(end)
+  if (a < 0 || b < a) return false
+  fsSync.writeFileSync(file, doc.slice(0, a + start.length) + '\n' + text + '\n' + doc.slice(b))
+  return true
+}

@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import {
   ROOT,
+  writeBenchmarkSection,
   SANDBOX_CARD,
   cannon,
   confirmRequest,
@@ -379,18 +380,6 @@ function report(r: any): string {
   return lines.join('\n')
 }
 
-function writeBenchmarks(text: string) {
-  const file = path.join(ROOT, 'BENCHMARKS.md')
-  const start = '<!-- bench:results:start -->'
-  const end = '<!-- bench:results:end -->'
-  if (!fs.existsSync(file)) return false
-  const doc = fs.readFileSync(file, 'utf8')
-  const a = doc.indexOf(start)
-  const b = doc.indexOf(end)
-  if (a < 0 || b < a) return false
-  fs.writeFileSync(file, doc.slice(0, a + start.length) + '\n' + text + '\n' + doc.slice(b))
-  return true
-}
 
 const cleanup = async () => {
   await stopAllChildren()
@@ -416,7 +405,7 @@ try {
   const text = report(results)
   process.stdout.write('\n' + text + '\n')
   if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2))
-  if (process.env.BENCH_WRITE !== '0' && writeBenchmarks(text)) log('results written to BENCHMARKS.md')
+  if (process.env.BENCH_WRITE !== '0' && writeBenchmarkSection('results', text)) log('results written to BENCHMARKS.md')
 } catch (err) {
   log(`failed: ${(err as Error).stack ?? err}`)
   await cleanup()

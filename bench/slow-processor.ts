@@ -41,6 +41,7 @@ import { performance } from 'node:perf_hooks'
 import Stripe from 'stripe'
 import {
   ROOT,
+  writeBenchmarkSection,
   SANDBOX_CARD,
   cannon,
   confirmRequest,
@@ -485,7 +486,7 @@ await runScript(
     const text = report(results)
     process.stdout.write('\n' + text + '\n')
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2))
-    if (process.env.BENCH_WRITE !== '0' && writeSection(text)) log('results written to BENCHMARKS.md')
+    if (process.env.BENCH_WRITE !== '0' && writeBenchmarkSection('slow-processor', text)) log('results written to BENCHMARKS.md')
   },
   async () => {
     await bdb?.drop().catch((err) => log(`could not drop ${bdb?.name}: ${(err as Error).message}`))
@@ -560,16 +561,4 @@ function report(r: any): string {
   return lines.join('\n')
 }
 
-function writeSection(text: string) {
-  const file = path.join(ROOT, 'BENCHMARKS.md')
-  const start = '<!-- bench:slow-processor:start -->'
-  const end = '<!-- bench:slow-processor:end -->'
-  if (!fs.existsSync(file)) return false
-  const doc = fs.readFileSync(file, 'utf8')
-  const a = doc.indexOf(start)
-  const b = doc.indexOf(end)
-  if (a < 0 || b < a) return false
-  fs.writeFileSync(file, doc.slice(0, a + start.length) + '\n' + text + '\n' + doc.slice(b))
-  return true
-}
 
