@@ -18,6 +18,13 @@ export interface Config {
   dataDir: string
   linkTtlSeconds: number
   accessTokenTtlSeconds: number
+  /**
+   * DATABASE_POOLER: `transaction` when PgBouncer in transaction-pooling mode stands between
+   * paylink and PostgreSQL (named statements off, LISTEN on DATABASE_DIRECT_URL or polling).
+   */
+  databasePooler: 'none' | 'transaction'
+  /** DATABASE_DIRECT_URL: PostgreSQL itself, past the pooler, for LISTEN. */
+  databaseDirectUrl?: string
   /** 32 bytes; undefined until resolved by `resolveEncryptionKey` outside production. */
   dataEncryptionKey?: Buffer
   /** DATA_ENCRYPTION_KEY_PREVIOUS: read-only, while `paylink reencrypt` moves every sealed value to the current key. */
@@ -100,6 +107,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://')
 
+  const databasePooler = (env.DATABASE_POOLER || 'none') as Config['databasePooler']
+  if (databasePooler !== 'none' && databasePooler !== 'transaction') problems.push('DATABASE_POOLER must be none or transaction (PgBouncer in transaction-pooling mode)')
+  const databaseDirectUrl = env.DATABASE_DIRECT_URL || undefined
+  if (databaseDirectUrl && !/^postgres(ql)?:\/\//.test(databaseDirectUrl)) problems.push('DATABASE_DIRECT_URL must be a postgres:// URL')
   let dataEncryptionKeyPrevious: Buffer | undefined
   if (env.DATA_ENCRYPTION_KEY_PREVIOUS) {
     dataEncryptionKeyPrevious = decodeKey(env.DATA_ENCRYPTION_KEY_PREVIOUS)
@@ -139,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     linkTtlSeconds,
     accessTokenTtlSeconds,
     dataEncryptionKey,
+    databasePooler,
+    ...(databaseDirectUrl ? { databaseDirectUrl } : {}),
     ...(dataEncryptionKeyPrevious ? { dataEncryptionKeyPrevious } : {}),
     redisUrl,
     role,

@@ -17,7 +17,9 @@ import { startDemoShop } from './demo/shop.js'
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else the embedded one. */
 export async function openDatabase(config: Config, purpose: string): Promise<Db> {
-  return config.databaseUrl ? postgresDb(config.databaseUrl) : openEmbeddedDb(config.dataDir, purpose)
+  return config.databaseUrl
+    ? postgresDb(config.databaseUrl, { pooler: config.databasePooler, ...(config.databaseDirectUrl ? { directUrl: config.databaseDirectUrl } : {}) })
+    : openEmbeddedDb(config.dataDir, purpose)
 }
 
 export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean } = {}) {

@@ -51,13 +51,28 @@ const textOf = (stmt: Statement | string) => (typeof stmt === 'string' ? stmt : 
 // bigint (int8) columns come back as JS numbers: every amount we keep is below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v))
 
-export function postgresDb(connectionString: string, opts: { max?: number } = {}): Db {
+/**
+ * `pooler: 'transaction'` is PgBouncer (or a pooler like it) in transaction-pooling mode in
+ * front of PostgreSQL: a session is a transaction long, so named prepared statements (kept by
+ * a server connection another client gets next) and LISTEN (kept by a session) cannot be
+ * used through it. Statements then go unnamed, and LISTEN goes to `directUrl` — without one,
+ * there is no `listen` and the workers poll (WORKER_POLL_SECONDS).
+ */
+export interface PostgresOptions {
+  max?: number
+  pooler?: 'none' | 'transaction'
+  directUrl?: string
+}
+
+export function postgresDb(connectionString: string, opts: PostgresOptions = {}): Db {
   const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 })
+  const named = opts.pooler !== 'transaction'
+  const listenUrl = named ? connectionString : opts.directUrl
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries in flight see their own error.
   })
   const send = (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params: unknown[] = []) =>
-    client.query(typeof stmt === 'string' || !stmt.name ? { text: textOf(stmt), values: params } : { name: stmt.name, text: stmt.text, values: params })
+    client.query(typeof stmt === 'string' || !stmt.name || !named ? { text: textOf(stmt), values: params } : { name: stmt.name, text: stmt.text, values: params })
   const run = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params?: unknown[]) => (await send(client, stmt, params)).rows
   const count = async (client: pg.Pool | pg.PoolClient, stmt: Statement | string, params?: unknown[]) => (await send(client, stmt, params)).rowCount ?? 0
   return {
@@ -83,7 +98,7 @@ export function postgresDb(connectionString: string, opts: { max?: number } = {}
         client.release()
       }
     },
-    listen: (channel, onNotify) => listenOn(connectionString, channel, onNotify),
+    ...(listenUrl ? { listen: (channel: string, onNotify: () => void) => listenOn(listenUrl, channel, onNotify) } : {}),
     notify: async (channel) => void (await pool.query(`NOTIFY ${channelName(channel)}`)),
     close: () => pool.end(),
   }

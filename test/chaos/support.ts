@@ -62,7 +62,7 @@ export function chaosFile(env: Record<string, string> = {}) {
     async serve(name: string, extra: Record<string, string> = {}) {
       // A scratch DATA_DIR, never used with DATABASE_URL set, but kept out of the repository.
       dataDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'paylink-chaos-'))
-      const p = new ServeProcess(name, await freePort(), { DATABASE_URL: database!.url, DATA_ENCRYPTION_KEY: key.toString('base64'), DATA_DIR: dataDir, ROLE: 'all', ...extra })
+      const p = new ServeProcess(name, await freePort(), { ...database!.env, DATA_ENCRYPTION_KEY: key.toString('base64'), DATA_DIR: dataDir, ROLE: 'all', ...extra })
       processes.push(p)
       return p
     },

@@ -13,7 +13,7 @@ import { inject } from 'vitest'
 import { migrate } from '../../src/storage/migrate.js'
 import { buildApp, type App, type Services } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { postgresDb, type Db } from '../../src/storage/db.js'
+import { postgresDb, type Db, type PostgresOptions } from '../../src/storage/db.js'
 import { openMemoryDb } from '../../src/storage/embedded.js'
 import { createLogger } from '../../src/logger.js'
 import { TestClock } from './clock.js'
@@ -33,9 +33,33 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7)
 export const usingPostgres = () => inject('databaseUrl') !== ''
 
 /** Opens this run's database: a PGlite loaded from the snapshot, or a pool on the PostgreSQL database. */
+/**
+ * PAYLINK_TEST_POOLER_URL (e.g. postgresql://postgres@127.0.0.1:6432): the app reaches the
+ * run's PostgreSQL through PgBouncer in transaction-pooling mode, as a production deployment
+ * behind one would (`.ci/run` runs the webhook and chaos suites so). Databases are still made
+ * and dropped on PostgreSQL itself; LISTEN goes there too (DATABASE_DIRECT_URL).
+ */
+const POOLER_URL = process.env.PAYLINK_TEST_POOLER_URL
+
+/** How the app reaches a database made at `directUrl`: its URL, the options of its Db, and the env of a child process. */
+export function appDatabase(directUrl: string): { url: string; options: PostgresOptions; env: Record<string, string> } {
+  if (!POOLER_URL) return { url: directUrl, options: {}, env: { DATABASE_URL: directUrl } }
+  const url = new URL(directUrl)
+  const pooler = new URL(POOLER_URL)
+  url.host = pooler.host
+  return {
+    url: url.toString(),
+    options: { pooler: 'transaction' as const, directUrl },
+    env: { DATABASE_URL: url.toString(), DATABASE_POOLER: 'transaction', DATABASE_DIRECT_URL: directUrl },
+  }
+}
+
 export async function openTestDb(): Promise<Db> {
   const url = inject('databaseUrl')
-  if (url) return postgresDb(url, { max: 20 })
+  if (url) {
+    const app = appDatabase(url)
+    return postgresDb(app.url, { max: 20, ...app.options })
+  }
   const snapshot = fs.readFileSync(inject('pgliteSnapshot'))
   return openMemoryDb(new Blob([snapshot]))
 }
@@ -45,10 +69,10 @@ export async function openTestDb(): Promise<Db> {
  * database beside the run's one, dropped by `drop()`. For tests that close the database,
  * use another encryption key, or move a clock that background jobs read for every tenant.
  */
-export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
+export async function openPrivateDb(): Promise<{ db: Db; url: string; env: Record<string, string>; drop(): Promise<void> }> {
   if (!usingPostgres()) {
     const db = await openTestDb()
-    return { db, url: '', drop: () => db.close().catch(() => {}) }
+    return { db, url: '', env: {}, drop: () => db.close().catch(() => {}) }
   }
   const runUrl = new URL(inject('databaseUrl'))
   const name = `${runUrl.pathname.slice(1)}_${randomBytes(4).toString('hex')}`.slice(0, 63)
@@ -66,11 +90,13 @@ export async function openPrivateDb(): Promise<{ db: Db; url: string; drop(): Pr
   await run(`CREATE DATABASE ${name}`)
   const url = new URL(runUrl)
   url.pathname = `/${name}`
-  const db = postgresDb(url.toString(), { max: 20 })
+  const app = appDatabase(url.toString())
+  const db = postgresDb(app.url, { max: 20, ...app.options })
   await migrate(db)
   return {
     db,
-    url: url.toString(),
+    url: app.url,
+    env: app.env,
     async drop() {
       await db.close().catch(() => {})
       await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
@@ -127,14 +153,16 @@ export async function startServer(env: Record<string, string> = {}, opts: Server
 /**
  * The app on a database of its own (see openPrivateDb), for a file whose background work
  * (the worker's tick, the sweeper) must see only its own tenants; close() drops the database.
- * `databaseUrl` is that database on PostgreSQL ('' on PGlite), for child processes.
+ * `databaseUrl` is that database on PostgreSQL ('' on PGlite), and `databaseEnv` what a
+ * child process needs to reach it as this one does (through the pooler, when there is one).
  */
-export async function startPrivateServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'db'> = {}): Promise<TestServer & { databaseUrl: string }> {
+export async function startPrivateServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'db'> = {}): Promise<TestServer & { databaseUrl: string; databaseEnv: Record<string, string> }> {
   const fileDb = await openPrivateDb()
   const server = await startServer(env, { ...opts, db: fileDb.db })
   return {
     ...server,
     databaseUrl: fileDb.url,
+    databaseEnv: fileDb.env,
     async close() {
       await server.close()
       await fileDb.drop()

@@ -44,7 +44,7 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs:
 async function startWorker(name: string, env: Record<string, string> = {}): Promise<Worker> {
   const child = spawnPaylink(['serve'], {
     ROLE: 'worker',
-    DATABASE_URL: server.databaseUrl,
+    ...server.databaseEnv,
     ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     DATA_ENCRYPTION_KEY: KEY.toString('base64'),
     DATA_DIR: dataDir,
