@@ -1,12 +1,15 @@
 /**
  * The page's own script and stylesheet: TypeScript bundled by esbuild, served under a
  * content hash (`/pay/assets/pay.<hash>.js`) so they can be cached forever and the CSP can
- * stay `script-src 'self'`. Built once per process, at start.
+ * stay `script-src 'self'`. The compiled build bundles them once (dist/page/assets.json, see
+ * scripts/build.mjs); run from the sources, they are bundled once per process, at start.
  */
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
+import { bundlePageAssets, type BundledTexts } from './bundle.js'
 
 export interface Asset {
   path: string
@@ -23,7 +26,10 @@ export interface PageAssets {
   byPath: Map<string, Asset>
 }
 
-const clientDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client')
+const here = path.dirname(fileURLToPath(import.meta.url))
+const clientDir = path.join(here, 'client')
+/** Written by the compiled build beside this module. */
+const prebuilt = path.join(here, 'assets.json')
 
 const asset = (name: string, ext: string, text: string, contentType: string): Asset => {
   const body = Buffer.from(text)
@@ -35,14 +41,10 @@ let built: Promise<PageAssets> | undefined
 
 export function pageAssets(): Promise<PageAssets> {
   built ??= (async () => {
-    const esbuild = await import('esbuild')
-    const bundle = (file: string) =>
-      esbuild.build({ entryPoints: [path.join(clientDir, file)], bundle: true, minify: true, format: 'iife', target: ['es2020'], platform: 'browser', write: false, legalComments: 'none' })
-    const [js, embedJs] = await Promise.all([bundle('pay.ts'), bundle('embed.ts')])
-    const css = await esbuild.build({ entryPoints: [path.join(clientDir, 'pay.css')], bundle: true, minify: true, write: false, loader: { '.css': 'css' } })
-    const script = asset('pay', 'js', js.outputFiles[0]!.text, 'text/javascript; charset=utf-8')
-    const style = asset('pay', 'css', css.outputFiles[0]!.text, 'text/css; charset=utf-8')
-    const embed = { ...asset('embed', 'js', embedJs.outputFiles[0]!.text, 'text/javascript; charset=utf-8'), path: '/embed.js' }
+    const texts: BundledTexts = fs.existsSync(prebuilt) ? (JSON.parse(fs.readFileSync(prebuilt, 'utf8')) as BundledTexts) : await bundlePageAssets(clientDir)
+    const script = asset('pay', 'js', texts.script, 'text/javascript; charset=utf-8')
+    const style = asset('pay', 'css', texts.style, 'text/css; charset=utf-8')
+    const embed = { ...asset('embed', 'js', texts.embed, 'text/javascript; charset=utf-8'), path: '/embed.js' }
     return { script, style, embed, byPath: new Map([script, style].map((a) => [a.path, a])) }
   })()
   return built

@@ -35,7 +35,8 @@ export interface ProcessorFactory {
   autoApprove: boolean
   /** Checks a configuration against the adapter's schema; an empty list means it is usable. */
   checkConfig(config: unknown): ConfigProblem[]
-  create(config: Record<string, unknown>, deps: ProcessorDeps): CardProcessor
+  /** Makes the adapter; may load its SDK now (an SDK is loaded only by a process that uses it). */
+  create(config: Record<string, unknown>, deps: ProcessorDeps): CardProcessor | Promise<CardProcessor>
 }
 
 const registered = new Map<string, ProcessorFactory>()
@@ -59,20 +60,22 @@ export const configContext = (accountId: string) => `account:${accountId}`
 
 /** The adapters of one process, one per account configuration. */
 export class ProcessorSet {
-  private readonly made = new Map<string, { sealed: string | null; adapter: CardProcessor }>()
+  private readonly made = new Map<string, { sealed: string | null; adapter: Promise<CardProcessor> }>()
   constructor(
     private readonly deps: ProcessorDeps,
     private readonly sealer: Sealer,
   ) {}
 
-  forAccount(account: AccountProcessor): CardProcessor {
+  forAccount(account: AccountProcessor): Promise<CardProcessor> {
     const known = this.made.get(account.accountId)
     if (known && known.sealed === account.configSealed) return known.adapter
     const factory = registered.get(account.processor)
-    if (!factory) throw new Error(`No adapter for processor "${account.processor}".`)
+    if (!factory) return Promise.reject(new Error(`No adapter for processor "${account.processor}".`))
     const config = account.configSealed ? (JSON.parse(this.sealer.open(account.configSealed, configContext(account.accountId)).toString('utf8')) as Record<string, unknown>) : {}
-    const adapter = factory.create(config, this.deps)
+    const adapter = Promise.resolve(factory.create(config, this.deps))
     this.made.set(account.accountId, { sealed: account.configSealed, adapter })
+    // A factory that failed is asked again next time.
+    adapter.catch(() => this.made.delete(account.accountId))
     return adapter
   }
 }

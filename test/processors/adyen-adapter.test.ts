@@ -3,7 +3,8 @@
  * what paylink's core would see for each of Adyen's answers, and what Adyen was sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AdyenProcessor, adyenFactory, REFUSALS } from '../../src/processors/adyen/adyen.js'
+import { AdyenProcessor, REFUSALS } from '../../src/processors/adyen/adyen.js'
+import { adyenFactory } from '../../src/processors/adyen/factory.js'
 import type { AdyenConfig } from '../../src/processors/adyen/config.js'
 import type { Attempt, AuthorizeInput, Outcome, ProcessorEvent, Redirect } from '../../src/processors/card-processor.js'
 import { WebhookSignatureError } from '../../src/processors/card-processor.js'
@@ -450,9 +451,9 @@ describe('idempotency keys', () => {
 })
 
 describe('adyenFactory', () => {
-  it('is the adyen processor, approved by the operator, and makes the adapter', () => {
+  it('is the adyen processor, approved by the operator, and makes the adapter', async () => {
     expect(adyenFactory).toMatchObject({ name: 'adyen', autoApprove: false })
-    expect(adyenFactory.create(config as unknown as Record<string, unknown>, { db: undefined as never, clock: systemClock, timeoutMs: 1_000 })).toBeInstanceOf(AdyenProcessor)
+    expect(await adyenFactory.create(config as unknown as Record<string, unknown>, { db: undefined as never, clock: systemClock, timeoutMs: 1_000 })).toBeInstanceOf(AdyenProcessor)
     expect(adyenFactory.checkConfig(config)).toEqual([])
   })
 

@@ -83,9 +83,8 @@ export class SavedCardService {
       const account = await this.store.accounts.processorOf(tenantId, card.accountId)
       if (account) {
         const token = this.sealer.open(deleted.sealedToken, tokenContext(tenantId, card.id)).toString('utf8')
-        await this.processors
-          .forAccount({ accountId: card.accountId, ...account })
-          .deleteSavedCard({ token, shopperReference: userId, ...(deleted.customerRef ? { customerRef: deleted.customerRef } : {}) })
+        const adapter = await this.processors.forAccount({ accountId: card.accountId, ...account })
+        await adapter.deleteSavedCard({ token, shopperReference: userId, ...(deleted.customerRef ? { customerRef: deleted.customerRef } : {}) })
       }
     } catch (err) {
       this.onProcessorError(err)

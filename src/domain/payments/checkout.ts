@@ -82,7 +82,7 @@ export class CheckoutService {
   }
 
   /** The adapter for an account (its processor, with its configuration as stored). */
-  adapterFor(accountId: string, account: { processor: string; configSealed: string | null }): CardProcessor {
+  adapterFor(accountId: string, account: { processor: string; configSealed: string | null }): Promise<CardProcessor> {
     return this.deps.processors.forAccount({ accountId, processor: account.processor, configSealed: account.configSealed })
   }
 
@@ -156,7 +156,7 @@ export class CheckoutService {
         : { brand: saved!.card.brand, last4: saved!.card.last4, expMonth: saved!.card.expMonth, expYear: saved!.card.expYear }
     const started = await this.deps.store.intents.start(intent.tenantId, intent.id, now, { saveCard, fingerprint, card, savedCardId: saved?.card.id ?? null })
     if (!started) throw notNow()
-    const adapter = this.adapterFor(started.accountId, link)
+    const adapter = await this.adapterFor(started.accountId, link)
     const state = randomToken(RETURN_STATE_BYTES)
     const saveFor = saveCard
       ? { shopperReference: started.userId, ...(await this.customerRef(started)) }
@@ -199,7 +199,7 @@ export class CheckoutService {
     const late = intent.expiresAt <= this.deps.clock.now()
     const resumed = await this.deps.store.intents.resume(intent.tenantId, intent.id, this.deps.clock.now())
     if (!resumed) throw notNow('There is no challenge waiting for an answer.')
-    const adapter = this.adapterFor(resumed.accountId, link)
+    const adapter = await this.adapterFor(resumed.accountId, link)
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, { answer: late ? 'decline' : answer }))
     return this.apply(resumed, outcome, { abandonedAction: late })
   }
@@ -229,7 +229,7 @@ export class CheckoutService {
     if (link.intent.expiresAt <= this.deps.clock.now()) return { state: 'expired', link }
     const resumed = await this.deps.store.intents.resume(link.intent.tenantId, link.intent.id, this.deps.clock.now())
     if (!resumed) return { state: 'used', link }
-    const adapter = this.adapterFor(resumed.accountId, { processor: link.processor, configSealed })
+    const adapter = await this.adapterFor(resumed.accountId, { processor: link.processor, configSealed })
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, returned))
     return { state: 'returned', link, confirmation: await this.apply(resumed, outcome) }
   }

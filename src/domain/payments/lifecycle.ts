@@ -72,7 +72,7 @@ export class Lifecycle {
   }
 
   private async recover(intent: WaitingIntent) {
-    const adapter = this.checkout.adapterFor(intent.accountId, intent)
+    const adapter = await this.checkout.adapterFor(intent.accountId, intent)
     const ref = { key: intent.id, ...refOf(intent) }
     const found = await safely(async () => {
       const r = await adapter.lookup(ref)

@@ -39,7 +39,7 @@ export class ProcessorEvents {
   async receive(accountId: string, rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ applied: number; ack?: WebhookAck }> {
     const account = await this.store.accounts.withConfigAcrossTenants(accountId as AccountId)
     if (!account) throw notFound('card-processing account')
-    const adapter = this.checkout.adapterFor(account.id, account)
+    const adapter = await this.checkout.adapterFor(account.id, account)
     let events: ProcessorEvent[]
     try {
       events = await adapter.parseWebhook(rawBody, headers)

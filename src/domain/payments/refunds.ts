@@ -113,7 +113,7 @@ export class RefundService {
   }
 
   private async ask(refund: Refund, at: { processor: string; configSealed: string | null; intentProcessorRef: string | null }): Promise<Refund> {
-    const adapter = this.processors.forAccount({ accountId: refund.accountId, processor: at.processor, configSealed: at.configSealed })
+    const adapter = await this.processors.forAccount({ accountId: refund.accountId, processor: at.processor, configSealed: at.configSealed })
     let outcome: RefundOutcome
     try {
       outcome = await adapter.refund({

@@ -24,8 +24,8 @@ import adyen from '@adyen/api-library'
 import type { CheckoutAPI, Types } from '@adyen/api-library'
 import type { Attempt, AttemptRef, AuthorizeInput, CardProcessor, Outcome, ProcessorEvent, RefundOutcome, Returned, SavedCardToken } from '../card-processor.js'
 import { WebhookSignatureError } from '../card-processor.js'
-import type { ProcessorDeps, ProcessorFactory } from '../registry.js'
-import { checkAdyenConfig, type AdyenConfig } from './config.js'
+import type { ProcessorDeps } from '../registry.js'
+import type { AdyenConfig } from './config.js'
 import { AdyenConnectionError, AdyenHttpClient } from './http-client.js'
 import {
   browserInfo,
@@ -231,11 +231,4 @@ export class AdyenProcessor implements CardProcessor {
       throw new Error(`Adyen did not delete the stored card (${unknownReason(err)}).`)
     }
   }
-}
-
-export const adyenFactory: ProcessorFactory = {
-  name: 'adyen',
-  autoApprove: false,
-  checkConfig: checkAdyenConfig,
-  create: (config, deps) => new AdyenProcessor(config as unknown as AdyenConfig, deps),
 }

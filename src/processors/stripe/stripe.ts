@@ -34,8 +34,8 @@ import type {
   SavedCardToken,
 } from '../card-processor.js'
 import { WebhookSignatureError } from '../card-processor.js'
-import type { ProcessorDeps, ProcessorFactory } from '../registry.js'
-import { checkStripeConfig, type StripeConfig } from './config.js'
+import type { ProcessorDeps } from '../registry.js'
+import type { StripeConfig } from './config.js'
 
 /** Stripe's decline codes and error codes, as paylink's failure codes. Anything else declined is `card_declined`. */
 export const DECLINES: Record<string, ProcessorFailure> = {
@@ -294,11 +294,4 @@ function refundOutcome(r: Stripe.Refund): RefundOutcome {
   if (r.status === 'succeeded') return { kind: 'succeeded', processorRef: r.id }
   if (r.status === 'failed' || r.status === 'canceled') return { kind: 'failed', processorRef: r.id, failureCode: 'processing_error', processorCode: r.failure_reason ?? r.status, processorMessage: null }
   return { kind: 'pending', processorRef: r.id }
-}
-
-export const stripeFactory: ProcessorFactory = {
-  name: 'stripe',
-  autoApprove: false,
-  checkConfig: checkStripeConfig,
-  create: (config, deps) => new StripeProcessor(config as unknown as StripeConfig, deps),
 }
