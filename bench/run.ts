@@ -388,7 +388,7 @@ const cleanup = async () => {
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)))
 
 // `npm run bench -- <scenario>` runs one scenario alone, a script of its own that ends the process.
-const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js' }
+const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js', startup: './startup.js' }
 const scenario = process.argv[2]
 if (scenario !== undefined) {
   const script = SCENARIOS[scenario]
