@@ -15,6 +15,7 @@
  * finishes it. Every status change is a transition of the state machine (./state.ts).
  */
 import type { Repositories, Store } from '../../storage/store.js'
+import type { LinkRecord } from '../../storage/repositories/payment-intents.js'
 import type { Clock } from '../shared/clock.js'
 import { safeEqual, sha256, type Sealer } from '../shared/crypto.js'
 import { AppError } from '../shared/errors.js'
@@ -74,11 +75,9 @@ const hashToken = (token: string) => sha256(token)
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
 
-  private async view(token: string): Promise<(LinkView & { sessionHash: Buffer | null; returnStateHash: Buffer | null; configSealed: string | null; actionRedirect: string | null }) | undefined> {
+  private async view(token: string): Promise<LinkRecord | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
-    const found = await this.deps.store.intents.findLinkByTokenAcrossTenants(hashToken(token))
-    if (!found) return undefined
-    return { ...found, tenantId: found.intent.tenantId }
+    return this.deps.store.intents.findLinkByTokenAcrossTenants(hashToken(token))
   }
 
   /** The adapter for an account (its processor, with its configuration as stored). */
@@ -101,7 +100,7 @@ export class CheckoutService {
   async open(token: string, kind: LoadKind): Promise<OpenResult> {
     const found = await this.view(token)
     if (!found) return { state: 'not_found' }
-    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, actionRedirect: _redirect, ...link } = found
+    const link = linkView(found)
     link.intent = await this.expireIfDue(link.intent)
     if (link.intent.status === 'failed' && link.intent.failureCode === 'link_expired') return { state: 'expired', link }
     if (link.claimed || link.intent.status !== 'pending') return { state: 'used', link }
@@ -143,9 +142,9 @@ export class CheckoutService {
         )
       }
       number = input.card.number.replace(/[\s-]/g, '')
-      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.tenantId, number)
+      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.intent.tenantId, number)
     } else {
-      saved = await this.deps.savedCards.tokenFor(link.tenantId, input.saved_card_id, link.intent.userId, link.intent.accountId)
+      saved = await this.deps.savedCards.tokenFor(link.intent.tenantId, input.saved_card_id, link.intent.userId, link.intent.accountId)
       if (!saved) throw new AppError('validation_error', 'That saved card cannot be used.', [{ field: 'saved_card_id', issue: 'is not a saved card of this user' }])
     }
     const intent = await this.expireIfDue(link.intent)
@@ -209,9 +208,9 @@ export class CheckoutService {
    * page's session while the intent waits for it (the frame then submits it).
    */
   async redirectFor(token: string, sessionSecret: string | undefined): Promise<{ link: LinkView; redirect: Redirect }> {
-    const { sessionHash: _session, returnStateHash: _return, configSealed: _config, actionRedirect, ...link } = await this.session(token, sessionSecret)
-    if (link.intent.status !== 'requires_action' || !actionRedirect) throw notNow('There is no 3-D Secure page to go to.')
-    return { link, redirect: JSON.parse(this.deps.sealer.open(actionRedirect, redirectContext(link.intent.id)).toString('utf8')) as Redirect }
+    const found = await this.session(token, sessionSecret)
+    if (found.intent.status !== 'requires_action' || !found.actionRedirect) throw notNow('There is no 3-D Secure page to go to.')
+    return { link: linkView(found), redirect: JSON.parse(this.deps.sealer.open(found.actionRedirect, redirectContext(found.intent.id)).toString('utf8')) as Redirect }
   }
 
   /**
@@ -224,12 +223,12 @@ export class CheckoutService {
   async returnFrom(token: string, state: string | undefined, returned: Returned): Promise<ReturnResult> {
     const found = await this.view(token)
     if (!found) return { state: 'not_found' }
-    const { sessionHash: _session, returnStateHash, configSealed, actionRedirect: _redirect, ...link } = found
-    if (!state || !returnStateHash || !safeEqual(hashToken(state), returnStateHash)) return { state: 'used', link }
+    const link = linkView(found)
+    if (!state || !found.returnStateHash || !safeEqual(hashToken(state), found.returnStateHash)) return { state: 'used', link }
     if (link.intent.expiresAt <= this.deps.clock.now()) return { state: 'expired', link }
     const resumed = await this.deps.store.intents.resume(link.intent.tenantId, link.intent.id, this.deps.clock.now())
     if (!resumed) return { state: 'used', link }
-    const adapter = await this.adapterFor(resumed.accountId, { processor: link.processor, configSealed })
+    const adapter = await this.adapterFor(resumed.accountId, found)
     const outcome = await safely(() => adapter.completeAction({ key: resumed.id, ...refOf(resumed) }, returned))
     return { state: 'returned', link, confirmation: await this.apply(resumed, outcome) }
   }
@@ -363,3 +362,14 @@ const cardShown = (intent: PaymentIntent, outcome: { card?: { brand: string; las
   const c = outcome.card ?? intent.card
   return { brand: c?.brand ?? 'unknown', last4: c?.last4 ?? '' }
 }
+
+/** What a link shows the page: the stored link without its secrets' hashes, sealed values or processor configuration. */
+const linkView = (r: LinkRecord): LinkView => ({
+  tenantId: r.intent.tenantId,
+  tenantName: r.tenantName,
+  allowedOrigins: r.allowedOrigins,
+  allowTopLevel: r.allowTopLevel,
+  intent: r.intent,
+  claimed: r.claimed,
+  processor: r.processor,
+})
