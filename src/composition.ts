@@ -112,7 +112,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     await writeOutcomeEvent(tx, intent, clock.now())
     setImmediate(wake)
   }
-  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, publicBaseUrl: config.publicBaseUrl, sealer })
+  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, written: () => setImmediate(wake), publicBaseUrl: config.publicBaseUrl, sealer })
   const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
   const refunds = new RefundService(store, clock, processors, async (tx, refund) => {
     await writeRefundEvent(tx, refund, clock.now())

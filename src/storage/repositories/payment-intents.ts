@@ -13,6 +13,7 @@ import type { AccountId, PaymentIntentId, TenantId, UserId } from '../../domain/
 import { INTENT_TRANSITIONS, statesOf, type IntentEvent, type IntentState, type IntentStatus } from '../../domain/payments/state.js'
 import type { FailureCode, PaymentIntent } from '../../domain/payments/intents.js'
 import { DEFAULT_ACCOUNT_ORDER } from './accounts.js'
+import { eventDeliveryIds } from './webhooks.js'
 
 const COLUMNS =
   'tenant_id, id, user_id, account_id, amount_minor, amount_refunded_minor, currency, status, failure_code, failure_message, processor_code, processor_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, processor_reference, expires_at, created_at, updated_at'
@@ -97,6 +98,20 @@ const START = sql(
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND expires_at > $3
     RETURNING ${COLUMNS}`,
 )
+/**
+ * `start` for the page's session in one round trip: the link's token hash and the session's
+ * hash find the intent, and the account's processor comes back with it. No row: the caller
+ * takes the long way (read, check, expire if due, `start`), which says why.
+ */
+const START_BY_SESSION = sql(
+  'intent_start_by_session',
+  `UPDATE payment_intents i SET status = ${to('start')}, updated_at = $3, save_card = false, card_fingerprint = NULL,
+          card_brand = $4, card_last4 = $5, card_exp_month = $6, card_exp_year = $7, saved_card_id = NULL
+     FROM card_processing_accounts a
+    WHERE i.link_token_hash = $1 AND i.link_session_hash = $2 AND i.status = ANY (${from('start')}) AND i.expires_at > $3
+      AND a.tenant_id = i.tenant_id AND a.id = i.account_id
+    RETURNING ${I_COLUMNS}, a.processor, a.config_encrypted`,
+)
 const REMEMBER = sql(
   'intent_remember_reference',
   `UPDATE payment_intents SET processor_reference = $3 WHERE tenant_id = $1 AND id = $2 AND status = ${to('start')}`,
@@ -118,14 +133,40 @@ const AWAIT_PROCESSOR = sql(
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('await_processor')})`,
 )
 /** `succeed` and `fail` leave the same states; the statement takes its target as $3 (checked by the caller against the table). */
-const FINISH = sql(
-  'intent_finish',
-  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
+const FINISH_SET = `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
           card_brand = COALESCE($6, card_brand), card_last4 = COALESCE($7, card_last4), card_exp_month = COALESCE($8, card_exp_month),
           card_exp_year = COALESCE($9, card_exp_year), processor_reference = COALESCE($10, processor_reference),
           saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12
-    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
-    RETURNING ${COLUMNS}`,
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})`
+const FINISH = sql('intent_finish', `${FINISH_SET} RETURNING ${COLUMNS}`)
+/**
+ * `finish` and its outcome's event with a delivery per enabled endpoint, as one statement
+ * (one round trip, no transaction held open): only while the intent is exactly as the
+ * caller last saw it ($15, its `updated_at`), so that the event's body, made from what the
+ * caller saw, is the intent as it now is; and only when the tenant has no more enabled
+ * endpoints than the delivery ids given ($19), so that every endpoint gets its delivery in
+ * the same commit. No row: the caller takes the transactional way.
+ */
+const FINISH_WITH_EVENT = sql(
+  'intent_finish_with_event',
+  `WITH done AS (
+     ${FINISH_SET} AND updated_at = $15
+       AND (SELECT count(*) FROM webhook_endpoints e WHERE e.tenant_id = $1 AND e.status = 'enabled' AND e.deleted_at IS NULL) <= cardinality($19::text[])
+     RETURNING ${COLUMNS}
+   ), ev AS (
+     INSERT INTO events (tenant_id, id, type, payment_intent_id, refund_id, body, created_at)
+     SELECT tenant_id, $16, $17, id, NULL, $18, $12 FROM done
+     ON CONFLICT (tenant_id, payment_intent_id, type) WHERE payment_intent_id IS NOT NULL AND refund_id IS NULL DO NOTHING
+     RETURNING tenant_id, id, created_at
+   ), endpoint AS (
+     SELECT e.id, row_number() OVER (ORDER BY e.id) AS n
+       FROM ev JOIN webhook_endpoints e ON e.tenant_id = ev.tenant_id AND e.status = 'enabled' AND e.deleted_at IS NULL
+   ), queued AS (
+     INSERT INTO deliveries (tenant_id, id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
+     SELECT ev.tenant_id, ($19::text[])[endpoint.n], ev.id, endpoint.id, 'pending', 0, ev.created_at, ev.created_at, ev.created_at
+       FROM ev, endpoint
+   )
+   SELECT ${COLUMNS} FROM done`,
 )
 const EXPIRE = sql(
   'intent_expire',
@@ -265,6 +306,20 @@ export class PaymentIntentRepository {
     return row ? intentFrom(row) : undefined
   }
 
+  /**
+   * `start` by the page's token and session, for a card that is not to be saved: the fast
+   * path of a confirm (see START_BY_SESSION). Crosses tenants like the link lookup.
+   */
+  async startBySessionAcrossTenants(
+    tokenHash: Buffer,
+    sessionHash: Buffer,
+    now: Date,
+    card: { brand: string; last4: string; expMonth: number; expYear: number },
+  ): Promise<(PaymentIntent & { processor: string; configSealed: string | null }) | undefined> {
+    const [row] = await this.q.query(START_BY_SESSION, [tokenHash, sessionHash, now, card.brand, card.last4, card.expMonth, card.expYear])
+    return row ? { ...intentFrom(row), processor: row.processor as string, configSealed: (row.config_encrypted as string | null) ?? null } : undefined
+  }
+
   /** Keeps the processor's id for an attempt still `processing` (before the card is sent to it). */
   async rememberReference(tenantId: TenantId, id: PaymentIntentId, processorReference: string): Promise<boolean> {
     return (await this.q.run(REMEMBER, [tenantId, id, processorReference])) > 0
@@ -293,7 +348,12 @@ export class PaymentIntentRepository {
 
   /** `succeed` or `fail` with the processor's answer. */
   async finish(tenantId: TenantId, id: PaymentIntentId, o: Outcome, now: Date): Promise<PaymentIntent | undefined> {
-    const [row] = await this.q.query(FINISH, [
+    const [row] = await this.q.query(FINISH, this.finishParams(tenantId, id, o, now))
+    return row ? intentFrom(row) : undefined
+  }
+
+  private finishParams(tenantId: TenantId, id: PaymentIntentId, o: Outcome, now: Date): unknown[] {
+    return [
       tenantId,
       id,
       INTENT_TRANSITIONS[o.status === 'succeeded' ? 'succeed' : 'fail'].to,
@@ -308,7 +368,24 @@ export class PaymentIntentRepository {
       now,
       o.processorCode,
       o.processorMessage,
-    ])
+    ]
+  }
+
+  /**
+   * `finish` with the outcome's event (and its deliveries) in one statement, while the
+   * intent's `updated_at` is still `seenUpdatedAt` and the tenant has no more enabled
+   * endpoints than `eventDeliveryIds` gives; undefined otherwise (the caller then takes the
+   * transactional way).
+   */
+  async finishWithEvent(
+    tenantId: TenantId,
+    id: PaymentIntentId,
+    o: Outcome,
+    now: Date,
+    seenUpdatedAt: Date,
+    event: { id: string; type: string; body: string },
+  ): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(FINISH_WITH_EVENT, [...this.finishParams(tenantId, id, o, now), seenUpdatedAt, event.id, event.type, event.body, eventDeliveryIds()])
     return row ? intentFrom(row) : undefined
   }
 
