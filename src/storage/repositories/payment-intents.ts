@@ -73,6 +73,7 @@ const LIST = sql(
     WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text[] IS NULL OR status = ANY ($3::text[]))
       AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
       AND ($6::timestamptz IS NULL OR (created_at, id) < ($6::timestamptz, $7::text))
+      AND ($9::text IS NULL OR currency = $9) AND ($10::bigint IS NULL OR amount_minor >= $10) AND ($11::bigint IS NULL OR amount_minor <= $11)
     ORDER BY created_at DESC, id DESC LIMIT $8`,
 )
 const LINK_BY_TOKEN = sql(
@@ -92,7 +93,7 @@ const CLAIM = sql(
 )
 const START = sql(
   'intent_start_processing',
-  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, save_card = $4, card_fingerprint = $5,
+  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, confirmed_at = $3, save_card = $4, card_fingerprint = $5,
           card_brand = $6, card_last4 = $7, card_exp_month = $8, card_exp_year = $9, saved_card_id = $10
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND expires_at > $3
     RETURNING ${COLUMNS}`,
@@ -103,7 +104,7 @@ const REMEMBER = sql(
 )
 const REQUIRE_ACTION = sql(
   'intent_require_action',
-  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6
+  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6, action_required_at = $6
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('require_action')})`,
 )
 const RESUME = sql(
@@ -123,13 +124,13 @@ const FINISH = sql(
   `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
           card_brand = COALESCE($6, card_brand), card_last4 = COALESCE($7, card_last4), card_exp_month = COALESCE($8, card_exp_month),
           card_exp_year = COALESCE($9, card_exp_year), processor_reference = COALESCE($10, processor_reference),
-          saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12
+          saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12, finished_at = $12
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
     RETURNING ${COLUMNS}`,
 )
 const EXPIRE = sql(
   'intent_expire',
-  `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4
+  `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4, finished_at = $4
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('expire')}) AND expires_at <= $4
     RETURNING ${COLUMNS}`,
 )
@@ -156,6 +157,10 @@ export interface IntentFilter {
   status?: IntentStatus
   createdGte?: string
   createdLt?: string
+  currency?: CurrencyCode
+  /** Minor units of `currency`, inclusive. */
+  amountGte?: number
+  amountLte?: number
   after?: { createdAt: Date; id: string }
   /** Rows to read (a page's limit plus one). */
   limit: number
@@ -218,6 +223,9 @@ export class PaymentIntentRepository {
       f.after?.createdAt ?? null,
       f.after?.id ?? null,
       f.limit,
+      f.currency ?? null,
+      f.amountGte ?? null,
+      f.amountLte ?? null,
     ])
     return rows.map(intentFrom)
   }
