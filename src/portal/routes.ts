@@ -36,12 +36,7 @@ export const portalHeaders = (allowedOrigins: readonly string[]) => ({
 
 const REFUSAL_STATUS: Record<Refusal, number> = { used: 410, expired: 410, not_found: 404 }
 
-/** What these routes ask of the portal service: a look at a link that spends nothing. */
-interface PortalLinks {
-  peekLink(token: string): Promise<{ state: 'valid' | 'used' | 'expired' | 'unknown'; allowedOrigins?: readonly string[] }>
-}
-
-export async function portalPageRoutes(app: App, { portal, tenants, limiter }: { portal: PortalLinks } & Uses<'tenants' | 'limiter'>) {
+export async function portalPageRoutes(app: App, { portal, tenants, limiter }: Uses<'portal' | 'tenants' | 'limiter'>) {
   const assets = await portalAssets()
 
   const send = (request: FastifyRequest, reply: FastifyReply, status: number, origins: readonly string[], html: string) => {

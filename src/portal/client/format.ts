@@ -49,5 +49,6 @@ export class Formats {
   time = (iso: string) => this.date('t', { timeStyle: 'short' }).format(new Date(iso))
   hour = (iso: string) => this.date('h', { hour: 'numeric', minute: '2-digit' }).format(new Date(iso))
   dayHour = (iso: string) => this.date('dh', { weekday: 'short', hour: 'numeric', minute: '2-digit' }).format(new Date(iso))
-  day = (iso: string) => this.date('d', { month: 'short', day: 'numeric' }).format(new Date(iso))
+  /** A UTC day (the stats' day buckets are UTC days, whatever the viewer's zone). */
+  day = (iso: string) => this.date('d', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(iso))
 }
