@@ -169,10 +169,8 @@ function refundSection(ctx: Ctx, intent: Intent, refunds: Refund[], notice?: Chi
           value,
           id: `refund-${value}`,
           checked: value === 'whole',
-          onChange: () => {
-            amountField.hidden = value === 'whole'
-            if (value === 'part') (amountField.querySelector('input') as HTMLInputElement).focus()
-          },
+          // Focus stays in the group (arrow keys move within it); the amount field follows it in the tab order.
+          onChange: () => (amountField.hidden = value === 'whole'),
         }),
         ' ',
         label,
@@ -205,7 +203,7 @@ function refundSection(ctx: Ctx, intent: Intent, refunds: Refund[], notice?: Chi
             if (err instanceof ApiError && err.code === 'refund_exceeds_amount') {
               const apiLeft = leftFromRefusal(err)
               if (apiLeft) leftLine.textContent = leftText(apiLeft.major)
-              formMessage(message, 'error', apiLeft && Number(apiLeft.major) > 0 ? t.refundExceeds(fmt.money(apiLeft.major, apiLeft.currency)) : t.nothingLeft, ' ', ...errorText(ctx, err))
+              formMessage(message, 'error', apiLeft && Number(apiLeft.major) > 0 ? t.refundExceeds(fmt.money(apiLeft.major, apiLeft.currency)) : t.nothingLeft, ' ', h('span', { class: 'api-message' }, ...errorText(ctx, err)))
             } else {
               formMessage(message, 'error', ...errorText(ctx, err))
             }
