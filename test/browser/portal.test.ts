@@ -19,16 +19,18 @@ import {
   MINUTE,
   apiClient,
   getToken,
+  mint,
   pay,
   setupClockedPayer,
   setupPayer,
   startPrivateServer,
   startReceiver,
   type Api,
+  type Minter,
   type Receiver,
   type TestServer,
 } from '../helpers/index.js'
-import { axeViolations, launchBrowser, openInShop, screenshotPage, startShop, type Shop } from './helpers.js'
+import { axeViolations, futureExpiry, launchBrowser, newShopperContext, openInShop, screenshotPage, startShop, type Shop } from './helpers.js'
 
 let server: TestServer
 let browser: Browser
@@ -103,6 +105,21 @@ async function search(page: Page, id: string) {
   await page.getByRole('button', { name: 'Search', exact: true }).click()
 }
 
+/** A shopper pays a new 12.50 link with the Visa test card in the payment page, framed by the tenant's shop. */
+async function payInShop(payer: Minter) {
+  const link = await mint(payer)
+  const context = await newShopperContext(browser)
+  contexts.push(context)
+  const { frame } = await openInShop(context, shop, link.payUrl)
+  const expiry = futureExpiry()
+  await frame.getByLabel('Card number').pressSequentially(CARDS.visa)
+  await frame.getByLabel('Expiry date').pressSequentially(expiry.typed)
+  await frame.getByLabel('Security code').pressSequentially('123')
+  await frame.getByRole('button', { name: 'Pay $12.50' }).click()
+  await frame.getByRole('heading', { name: 'Payment successful' }).waitFor()
+  return link
+}
+
 describe('opening the portal with a one-time link', () => {
   it('opens inside the tenant’s admin on another origin (frame-ancestors), keeps the session in sessionStorage only, and drops the token from the address', async () => {
     const a = await setupPayer(server, { origins: [shop.origin] })
@@ -172,7 +189,7 @@ describe('opening the portal with a one-time link', () => {
 describe('payments', () => {
   it('lists a payment paid a moment ago; a filter by status and a search by id find it; the detail shows card, processor and timeline', async () => {
     const a = await setupPayer(server, { origins: [shop.origin] })
-    const paid = await pay(a, CARDS.visa)
+    const paid = await payInShop(a)
     const declined = await pay(a, CARDS.declined, { amount: '30.00' })
     const page = await openPortal(await portalLink(a.api))
     await expectNoAxeViolations(page)
