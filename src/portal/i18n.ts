@@ -36,7 +36,6 @@ export interface PortalStrings {
   glance: string
   payments: string
   webhooks: string
-  signedInAs: (tenant: string) => string
   sessionEnds: (time: string) => string
   loading: string
   loadMore: string
@@ -139,7 +138,6 @@ export interface PortalStrings {
   copied: string
   events: string
   noEvents: string
-  eventType: string
   deliveries: string
   showDeliveries: string
   noDeliveries: string
@@ -165,7 +163,6 @@ const PHRASES: Table<Omit<PortalStrings, 'reasons' | 'kinds' | 'statuses'>> = {
   glance: { en: 'At a glance', es: 'Resumen', fr: 'En bref', de: 'Überblick' },
   payments: { en: 'Payments', es: 'Pagos', fr: 'Paiements', de: 'Zahlungen' },
   webhooks: { en: 'Webhooks', es: 'Webhooks', fr: 'Webhooks', de: 'Webhooks' },
-  signedInAs: { en: (t) => t, es: (t) => t, fr: (t) => t, de: (t) => t },
   sessionEnds: {
     en: (t) => `Session ends at ${t}`,
     es: (t) => `La sesión termina a las ${t}`,
@@ -409,7 +406,6 @@ const PHRASES: Table<Omit<PortalStrings, 'reasons' | 'kinds' | 'statuses'>> = {
   copied: { en: 'Copied', es: 'Copiado', fr: 'Copié', de: 'Kopiert' },
   events: { en: 'Events', es: 'Eventos', fr: 'Événements', de: 'Ereignisse' },
   noEvents: { en: 'No events yet.', es: 'Aún no hay eventos.', fr: 'Aucun événement.', de: 'Noch keine Ereignisse.' },
-  eventType: { en: 'Type', es: 'Tipo', fr: 'Type', de: 'Typ' },
   deliveries: { en: 'Deliveries', es: 'Entregas', fr: 'Livraisons', de: 'Zustellungen' },
   showDeliveries: { en: 'Deliveries', es: 'Entregas', fr: 'Livraisons', de: 'Zustellungen' },
   noDeliveries: {

@@ -15,10 +15,10 @@ export interface ChartOptions {
   /** A bar's tooltip. */
   title: (bucket: StatsBucket) => string
   count: (n: number) => string
+  /** The width it is drawn at, in CSS pixels (the box it goes in), so that its text stays legible on a phone. */
+  width: number
 }
 
-const WIDTH = 720
-const HEIGHT = 240
 const M = { top: 10, right: 8, bottom: 26, left: 40 }
 
 /** A round maximum for the y axis (1, 2, 5 × 10^k), at least 4 so that four ticks are whole numbers. */
@@ -31,6 +31,8 @@ export function niceMax(max: number): number {
 }
 
 export function stackedBars(buckets: StatsBucket[], opts: ChartOptions): SVGSVGElement {
+  const WIDTH = Math.max(300, Math.round(opts.width))
+  const HEIGHT = WIDTH < 600 ? 200 : 240
   const plotW = WIDTH - M.left - M.right
   const plotH = HEIGHT - M.top - M.bottom
   const top = niceMax(Math.max(0, ...buckets.map((b) => b.succeeded + b.failed)))

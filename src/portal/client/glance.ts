@@ -61,9 +61,12 @@ export async function glanceScreen(ctx: Ctx, route: Route) {
     return
   }
   const when = (b: StatsBucket) => (granularity === 'hour' ? fmt.dayHour(b.start) : fmt.day(b.start))
+  const width = ctx.main.clientWidth || 720
+  // A label every 6 hours or 5 days, half as many on a narrow screen.
+  const every = width < 600 ? 2 : 1
   const tick = (b: StatsBucket, i: number) => {
-    if (granularity === 'day') return i % 5 === 0 ? fmt.day(b.start) : ''
-    return new Date(b.start).getHours() % 6 === 0 ? fmt.hour(b.start) : ''
+    if (granularity === 'day') return i % (5 * every) === 0 ? fmt.day(b.start) : ''
+    return new Date(b.start).getHours() % (6 * every) === 0 ? fmt.hour(b.start) : ''
   }
   const rate = stats.success_rate === null || stats.success_rate === undefined ? '—' : fmt.percent(Number(stats.success_rate))
   const label = t.chartLabel(currency, rangeText)
@@ -81,7 +84,7 @@ export async function glanceScreen(ctx: Ctx, route: Route) {
     h(
       'figure',
       { class: 'chart-box' },
-      stackedBars(stats.buckets, { label, tick, title: (b) => t.barLabel(when(b), b.succeeded, b.failed), count: fmt.count }),
+      stackedBars(stats.buckets, { label, tick, title: (b) => t.barLabel(when(b), b.succeeded, b.failed), count: fmt.count, width }),
       h('figcaption', {}, h('span', { class: 'key succeeded' }, t.succeeded), ' ', h('span', { class: 'key failed' }, t.failed), ' · ', label),
     ),
     stats.succeeded + stats.failed === 0 ? h('p', { class: 'muted' }, t.noPaymentsInRange) : null,

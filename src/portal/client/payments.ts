@@ -117,7 +117,7 @@ export async function paymentsScreen(ctx: Ctx, route: Route) {
       input('min', t.amountMin, { inputmode: 'decimal', autocomplete: 'off' }),
       input('max', t.amountMax, { inputmode: 'decimal', autocomplete: 'off' }),
       input('currency', t.amountCurrency, { maxlength: '3', autocomplete: 'off', spellcheck: 'false', class: 'short' }),
-      h('div', { class: 'buttons' }, h('button', { type: 'submit' }, t.apply), h('a', { class: 'button secondary', href: '#/payments' }, t.clearFilters)),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', id: 'apply-filters' }, t.apply), h('a', { class: 'button secondary', href: '#/payments' }, t.clearFilters)),
       filterMessage,
     ),
   )
