@@ -15,7 +15,8 @@
  *
  * A private database is created, migrated and dropped. Results are printed and written
  * into BENCHMARKS.md between its results markers (BENCH_WRITE=0 to skip).
- * `npm run bench -- slow-processor` runs instead the scenario of bench/slow-processor.ts alone.
+ * `npm run bench -- slow-processor` runs instead the scenario of bench/slow-processor.ts alone
+ * (likewise `startup`, and `portal`: the tenant portal's first screen with 100,000 intents).
  * Knobs: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_WEBHOOK_BACKLOG (6000), PAYLINK_BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
@@ -388,7 +389,7 @@ const cleanup = async () => {
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)))
 
 // `npm run bench -- <scenario>` runs one scenario alone, a script of its own that ends the process.
-const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js', startup: './startup.js' }
+const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js', startup: './startup.js', portal: './portal.js' }
 const scenario = process.argv[2]
 if (scenario !== undefined) {
   const script = SCENARIOS[scenario]
