@@ -34,6 +34,7 @@ import { opsRoutes } from './http/routes/ops.js'
 import { portalRoutes } from './http/routes/portal.js'
 import { paymentInsightRoutes } from './http/routes/payment-insights.js'
 import { isPayUrl, pageRoutes } from './page/routes.js'
+import { portalPageRoutes } from './portal/routes.js'
 import { payHeaders } from './page/headers.js'
 
 export type { App } from './http/types.js'
@@ -161,6 +162,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     routes(app, services)
   }
   await pageRoutes(app, services)
+  await portalPageRoutes(app, services)
   return app
 }
 

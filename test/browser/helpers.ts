@@ -172,10 +172,10 @@ export async function screenshotFrame(checkout: Checkout, name: string) {
   await checkout.page.locator('#pay').screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), animations: 'disabled', caret: 'hide' })
 }
 
-/** Writes docs/screenshots/<name>.png of a whole page (a top-level visit) at its fixed viewport. */
-export async function screenshotPage(page: Page, name: string) {
+/** Writes docs/screenshots/<name>.png of a whole page (a top-level visit) at its fixed viewport, or all of it with `fullPage`. */
+export async function screenshotPage(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true })
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), animations: 'disabled', caret: 'hide' })
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), animations: 'disabled', caret: 'hide', fullPage: opts.fullPage ?? false })
 }
 
 /** The id of the element that has focus inside `frame`. */
