@@ -158,7 +158,7 @@ describe('opening the portal with a one-time link', () => {
     expect(await again.evaluate(() => Object.keys(sessionStorage))).toEqual([])
     expect(await again.locator('script').count()).toBe(0)
     await expectNoAxeViolations(again)
-    await screenshotPage(again, 'portal-used')
+    await screenshotPage(again, 'portal-used', { volatile: true })
     // The exchange itself is refused too.
     const exchange = await apiClient(server).post('/portal/api/sessions', { token: url.slice(url.lastIndexOf('/') + 1) })
     expect(exchange.status).toBe(410)
@@ -200,7 +200,7 @@ describe('payments', () => {
     expect(await row.innerText()).toContain('$12.50')
     expect(await row.innerText()).toContain('Visa ending in 4242')
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-payments', { fullPage: true })
+    await screenshotPage(page, 'portal-payments', { fullPage: true, volatile: true })
 
     await page.getByLabel('Status').selectOption({ label: 'Succeeded' })
     await page.getByRole('button', { name: 'Apply filters' }).click()
@@ -225,7 +225,7 @@ describe('payments', () => {
     expect(kinds.slice(0, 4)).toEqual(['minted', 'page_opened', 'confirmed', 'succeeded'])
     expect(await page.locator('#timeline').innerText()).toContain('payment_intent.succeeded')
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-detail', { fullPage: true })
+    await screenshotPage(page, 'portal-detail', { fullPage: true, volatile: true })
 
     // The declined one: its plain reason.
     await page.goto(`${server.baseUrl}/portal/app?tenant=${a.tenant.tenantId}#/payments/${declined.intentId}`)
@@ -311,7 +311,7 @@ describe('refunds from the detail view', () => {
     expect(await refused.innerText()).toContain('Only 7.50 USD is left to refund.')
     expect((await a.api.get(`/v1/platform/payment-intents/${paid.intentId}/refunds`)).body.data).toHaveLength(1)
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-refund', { fullPage: true })
+    await screenshotPage(page, 'portal-refund', { fullPage: true, volatile: true })
 
     await page.getByRole('navigation').getByRole('link', { name: 'Payments' }).click()
     await heading(page, 'Payments')
@@ -419,7 +419,7 @@ describe('webhooks', () => {
     await event.getByRole('button', { name: 'Deliveries' }).click()
     await expect.poll(() => event.locator('table.deliveries tbody tr[data-status="succeeded"]').count()).toBe(1)
     expect(await event.locator('table.deliveries tbody tr[data-status="succeeded"]').innerText()).toContain('204')
-    await screenshotPage(page, 'portal-webhooks', { fullPage: true })
+    await screenshotPage(page, 'portal-webhooks', { fullPage: true, volatile: true })
 
     // Disable, enable, rotate: the API sees each.
     const endpointId = (await a.api.get('/v1/platform/webhook-endpoints')).body.data[0].id as string
@@ -467,7 +467,7 @@ describe('at a glance', () => {
     expect(await page.locator('#fig-rate').innerText()).toBe('75%')
     expect(await page.getByRole('img', { name: 'Payments in USD, Last 48 hours: succeeded and failed' }).count()).toBe(1)
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-glance')
+    await screenshotPage(page, 'portal-glance', { volatile: true })
 
     // Per day, in EUR: the one euro payment.
     await page.getByLabel('Currency').selectOption('EUR')
@@ -490,7 +490,7 @@ describe('at a glance', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
     expect(overflow).toBe(0)
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-glance-375', { fullPage: true })
+    await screenshotPage(page, 'portal-glance-375', { fullPage: true, volatile: true })
 
     await page.getByRole('navigation').getByRole('link', { name: 'Zahlungen' }).click()
     await heading(page, 'Zahlungen')
@@ -498,6 +498,6 @@ describe('at a glance', () => {
     expect(await page.locator('#payment-rows').innerText()).toMatch(/1\.234,50\s\$/)
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0)
     await expectNoAxeViolations(page)
-    await screenshotPage(page, 'portal-payments-375', { fullPage: true })
+    await screenshotPage(page, 'portal-payments-375', { fullPage: true, volatile: true })
   })
 })
