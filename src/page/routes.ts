@@ -45,7 +45,9 @@ function loadKind(request: FastifyRequest): LoadKind {
 
 const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200, returned: 200, redirect: 200 }
 
-const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) })
+const TokenParams = Type.Object({
+  token: Type.String({ maxLength: 200, description: 'The link token: the last segment of `pay_url`.', examples: ['q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM'] }),
+})
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
 
 export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<'checkout' | 'limiter' | 'metrics'>) {
