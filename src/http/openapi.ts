@@ -28,6 +28,8 @@ interface Parameter {
   example?: unknown
 }
 interface Operation {
+  'x-optional-body'?: boolean
+  requestBody?: { required?: boolean }
   security?: Array<Record<string, string[]>>
   parameters?: Parameter[]
   responses?: Record<string, Response>
@@ -70,6 +72,11 @@ export function documentAppAnswers<D>(doc: D): D {
   d.components = { ...d.components, headers: { ...d.components?.headers, ...HEADERS } }
   for (const operations of Object.values(d.paths ?? {})) {
     for (const op of Object.values(operations)) {
+      // A body the route lets the client leave out (`noInput` in src/http/routes/operation.ts).
+      if (op['x-optional-body']) {
+        if (op.requestBody) op.requestBody.required = false
+        delete op['x-optional-body']
+      }
       const responses = (op.responses ??= {})
       if (op.security?.some((s) => 'oauth2' in s)) {
         for (const [status, description] of Object.entries(AUTH_ANSWERS)) responses[status] ??= { ...responses['4XX'], description }

@@ -16,7 +16,7 @@ import { formatMajor } from '../domain/shared/money.js'
 import type { Confirmation, LoadKind, OpenResult, ReturnResult } from '../domain/payments/model.js'
 import type { Redirect } from '../processors/card-processor.js'
 import { ok } from '../http/plugins/envelope.js'
-import { Envelope, errorResponses } from '../http/schemas/common.js'
+import { Envelope, errorResponses, rateLimited } from '../http/schemas/common.js'
 import { payHeaders } from './headers.js'
 import { formatAmount, negotiate, STRINGS } from './i18n.js'
 import { renderPage, type Screen } from './templates.js'
@@ -203,7 +203,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
           },
           { additionalProperties: false },
         ),
-        response: { 200: Envelope(PaymentResult), ...errorResponses },
+        response: { 200: Envelope(PaymentResult), ...rateLimited, ...errorResponses },
       },
     },
     async (request) => {
@@ -235,7 +235,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
         params: TokenParams,
         headers: SessionHeader,
         body: Type.Object({ answer: Type.Union([Type.Literal('approve'), Type.Literal('decline')]) }, { additionalProperties: false }),
-        response: { 200: Envelope(PaymentResult), ...errorResponses },
+        response: { 200: Envelope(PaymentResult), ...rateLimited, ...errorResponses },
       },
     },
     async (request) =>

@@ -46,6 +46,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService) {
 /** The calling tenant; only on routes with a tenant scope. */
 export function tenantOf(request: FastifyRequest): TenantId {
   const tenantId = request.principal?.tenantId
-  if (!tenantId) throw new AppError('forbidden', 'This route is for tenant clients.')
+  // RFC 6750 §3.1: the token is valid but does not grant this (an operator's token on a tenant route).
+  if (!tenantId) throw new AppError('forbidden', 'This route is for tenant clients.', undefined, { 'www-authenticate': 'Bearer realm="paylink", error="insufficient_scope"' })
   return tenantId
 }

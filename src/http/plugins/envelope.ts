@@ -27,8 +27,16 @@ export const pageFrom = <T, J>(request: FastifyRequest, result: Page<T>, present
 /** A listing's query with its page size (20 unless asked). */
 export const withLimit = <Q extends { limit?: number }>(query: Q) => ({ ...query, limit: query.limit ?? 20 })
 
+/**
+ * How long a client should wait after a 503 (not ready: the database does not answer, migrations
+ * are pending, or the process is shutting down). RFC 9110 §10.2.3: a 503 may say when to come
+ * back; load balancers and SDKs read it, and without it some retry at once, in a tight loop.
+ */
+const RETRY_AFTER_UNAVAILABLE_S = 5
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
   const status = HTTP_STATUS[code]
+  if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_S))
   const fallback = ERROR_CATALOGUE[code].message
   const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }
   if (details?.length) error.details = details
