@@ -633,10 +633,82 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: never;
-    responses: never;
+    responses: {
+        /** @description No access token, or one that is invalid or expired (`unauthorized`). */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {boolean} */
+                    success: false;
+                    data: null;
+                    error: {
+                        /** @description Stable error code; see the catalogue in the README. */
+                        code: string;
+                        message: string;
+                        details?: {
+                            /** @description The request field, as a dotted path. */
+                            field: string;
+                            issue: string;
+                        }[];
+                    };
+                    /**
+                     * @description Identifies this request in our logs (also the X-Request-Id header).
+                     * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    request_id: string;
+                };
+            };
+        };
+        /** @description The access token lacks the scope (`forbidden`), or is not a tenant client’s on a tenant route. */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {boolean} */
+                    success: false;
+                    data: null;
+                    error: {
+                        /** @description Stable error code; see the catalogue in the README. */
+                        code: string;
+                        message: string;
+                        details?: {
+                            /** @description The request field, as a dotted path. */
+                            field: string;
+                            issue: string;
+                        }[];
+                    };
+                    /**
+                     * @description Identifies this request in our logs (also the X-Request-Id header).
+                     * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    request_id: string;
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Identifies this request in our logs; the same as `request_id` in an envelope. Quote it when asking for support. */
+        "X-Request-Id": string;
+        /** @description Seconds to wait before trying again. */
+        "Retry-After": string;
+        /** @description On a 503: seconds to wait before trying again. */
+        "Retry-After-On-503": string;
+        /** @description The challenge: `Bearer realm="paylink", error="invalid_token"` on 401, `Bearer realm="paylink", error="insufficient_scope"` on 403 (RFC 6750 §3); `Basic realm="paylink"` on the token endpoint’s 401. */
+        "WWW-Authenticate": string;
+        /** @description Present, `true`, when this answer is the stored answer to an earlier request with the same Idempotency-Key. */
+        "Idempotent-Replayed": "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -648,11 +720,32 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Send the client’s credentials either with HTTP Basic or as `client_id` and `client_secret` here, never both. */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    grant_type: "client_credentials";
+                    /**
+                     * @description Space-separated scopes, among those the client holds; all of them when absent.
+                     * @example payments:write payments:read
+                     */
+                    scope?: string;
+                    /**
+                     * @description With `client_secret`, instead of HTTP Basic (`client_secret_post`).
+                     * @example cli_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    client_id?: string;
+                    /** @description The client’s secret (`client_secret_post`). */
+                    client_secret?: string;
+                };
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -665,9 +758,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description?: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -696,6 +805,7 @@ export interface operations {
             /** @description Default Response */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -719,6 +829,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -737,6 +848,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -761,6 +873,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -791,9 +904,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -822,6 +938,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -871,6 +989,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -896,9 +1015,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -927,6 +1049,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -959,6 +1083,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -968,6 +1093,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -993,9 +1119,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1024,6 +1153,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1058,6 +1189,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -1067,6 +1199,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1096,9 +1229,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1127,6 +1263,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1159,6 +1297,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -1174,6 +1313,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1206,6 +1346,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1235,9 +1376,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1266,6 +1410,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1322,6 +1468,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1344,9 +1492,42 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1375,6 +1556,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1425,6 +1608,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1479,9 +1663,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1510,6 +1697,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1542,6 +1731,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1551,6 +1741,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1600,9 +1791,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,6 +1825,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1668,6 +1864,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1677,6 +1874,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1715,9 +1913,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1746,6 +1947,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1781,6 +1984,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1798,6 +2002,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1831,9 +2037,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1862,6 +2071,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1894,6 +2105,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example re_5g3k9c2m1q8w4e7r6t0y2u3i */
                 refund_id: string;
             };
             cookie?: never;
@@ -1903,6 +2115,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1936,9 +2149,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1967,6 +2183,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1999,6 +2217,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -2008,6 +2227,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2036,9 +2256,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,6 +2290,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2099,7 +2324,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
+                /** @example card_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_id: string;
             };
             cookie?: never;
@@ -2109,6 +2336,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2137,9 +2365,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2399,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2207,6 +2440,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2235,9 +2469,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2266,6 +2503,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2313,6 +2552,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2343,9 +2583,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2374,6 +2617,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,6 +2651,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2415,6 +2661,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,9 +2690,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2474,6 +2724,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2506,6 +2758,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2515,6 +2768,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2543,9 +2797,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2574,6 +2831,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2606,6 +2865,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2624,6 +2884,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2652,9 +2913,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2683,6 +2947,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2715,15 +2981,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Nothing: leave the body out, or send an empty JSON object. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2754,9 +3027,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,6 +3061,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2831,6 +3109,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2862,9 +3141,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2893,6 +3175,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,6 +3209,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
@@ -2934,6 +3219,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2960,9 +3246,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2991,6 +3280,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3023,6 +3314,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
@@ -3032,6 +3324,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3071,9 +3364,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3102,6 +3398,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3134,15 +3432,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Nothing: leave the body out, or send an empty JSON object. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Default Response */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,9 +3467,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3193,6 +3501,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3232,6 +3542,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3257,9 +3568,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3288,6 +3602,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3337,6 +3653,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3368,9 +3685,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3399,6 +3719,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3431,6 +3753,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3440,6 +3763,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3465,9 +3789,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3496,6 +3823,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3542,6 +3871,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3564,9 +3894,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,6 +3928,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3627,6 +3962,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example cli_5g3k9c2m1q8w4e7r6t0y2u3i */
                 client_id: string;
             };
             cookie?: never;
@@ -3636,6 +3972,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3656,9 +3993,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3687,6 +4027,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3719,6 +4061,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3728,6 +4071,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3755,9 +4099,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3786,6 +4133,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3818,6 +4167,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3841,6 +4191,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3868,9 +4219,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3899,6 +4253,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,7 +4287,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -3950,6 +4308,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3977,9 +4336,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4008,6 +4370,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4040,7 +4404,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -4056,6 +4422,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4079,9 +4446,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4110,6 +4480,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4149,6 +4521,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4167,6 +4540,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4200,6 +4574,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4223,9 +4598,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not ready (`service_unavailable`): retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4254,6 +4660,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4293,6 +4701,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4307,6 +4716,10 @@ export interface operations {
                 "x-paylink-session"?: string;
             };
             path: {
+                /**
+                 * @description The link token: the last segment of `pay_url`.
+                 * @example q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM
+                 */
                 token: string;
             };
             cookie?: never;
@@ -4330,6 +4743,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4365,9 +4779,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4396,6 +4841,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4431,6 +4878,10 @@ export interface operations {
                 "x-paylink-session"?: string;
             };
             path: {
+                /**
+                 * @description The link token: the last segment of `pay_url`.
+                 * @example q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM
+                 */
                 token: string;
             };
             cookie?: never;
@@ -4446,6 +4897,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4481,9 +4933,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4512,6 +4995,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4544,6 +5029,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -4553,6 +5039,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4575,6 +5062,7 @@ export interface operations {
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4603,6 +5091,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -32,11 +32,11 @@ interface Operation {
   requestBody?: { required?: boolean }
   security?: Array<Record<string, string[]>>
   parameters?: Parameter[]
-  responses?: Record<string, Response>
+  responses?: Record<string, Response | { $ref: string }>
 }
 interface Document {
   paths?: Record<string, Record<string, Operation>>
-  components?: { headers?: Record<string, Header> }
+  components?: { headers?: Record<string, Header>; responses?: Record<string, Response> }
 }
 
 const REQUEST_ID: Header = {
@@ -56,10 +56,10 @@ const IDEMPOTENT_REPLAYED: Header = {
   schema: { type: 'string', enum: ['true'] },
 }
 
-/** Statuses the auth plugin answers on every route with a scope (besides the route's own). */
-const AUTH_ANSWERS: Record<string, string> = {
-  '401': 'No access token, or one that is invalid or expired (`unauthorized`).',
-  '403': 'The access token lacks the scope (`forbidden`), or is not a tenant client’s on a tenant route.',
+/** Statuses the auth plugin answers on every route with a scope (besides the route's own), declared once in `components.responses`. */
+const AUTH_ANSWERS: Record<string, { name: string; description: string }> = {
+  '401': { name: 'Unauthorized', description: 'No access token, or one that is invalid or expired (`unauthorized`).' },
+  '403': { name: 'Forbidden', description: 'The access token lacks the scope (`forbidden`), or is not a tenant client’s on a tenant route.' },
 }
 
 /** The headers above, declared once in `components.headers` and referred to by name. */
@@ -69,7 +69,7 @@ const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${nam
 /** Adds the app-wide facts above to every operation of `doc` (in place) and answers it. */
 export function documentAppAnswers<D>(doc: D): D {
   const d = doc as Document
-  d.components = { ...d.components, headers: { ...d.components?.headers, ...HEADERS } }
+  const responses: Record<string, Response> = {}
   for (const operations of Object.values(d.paths ?? {})) {
     for (const op of Object.values(operations)) {
       // A body the route lets the client leave out (`noInput` in src/http/routes/operation.ts).
@@ -77,24 +77,31 @@ export function documentAppAnswers<D>(doc: D): D {
         if (op.requestBody) op.requestBody.required = false
         delete op['x-optional-body']
       }
-      const responses = (op.responses ??= {})
-      if (op.security?.some((s) => 'oauth2' in s)) {
-        for (const [status, description] of Object.entries(AUTH_ANSWERS)) responses[status] ??= { ...responses['4XX'], description }
-      }
+      const answers = (op.responses ??= {})
       const idempotent = op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key')
-      for (const [status, response] of Object.entries(responses)) {
+      for (const [status, response] of Object.entries(answers)) {
+        if ('$ref' in response) continue
         const headers: Record<string, { $ref: string }> = { 'X-Request-Id': ref('X-Request-Id') }
         if (status === '429' || status === '503') headers['Retry-After'] = ref('Retry-After')
         if (status === '5XX') headers['Retry-After'] = ref('Retry-After-On-503')
         if (status === '401' || status === '403') headers['WWW-Authenticate'] = ref('WWW-Authenticate')
         if (idempotent && status.startsWith('2')) headers['Idempotent-Replayed'] = ref('Idempotent-Replayed')
-        responses[status] = { ...response, headers: { ...headers, ...response.headers } }
+        answers[status] = { ...response, headers: { ...headers, ...response.headers } }
+      }
+      // The auth plugin's answers: the envelope of the operation's 4XX, declared once and referred to.
+      const envelope = answers['4XX']
+      if (op.security?.some((s) => 'oauth2' in s) && envelope && !('$ref' in envelope)) {
+        for (const [status, { name, description }] of Object.entries(AUTH_ANSWERS)) {
+          responses[name] ??= { description, content: envelope.content, headers: { 'X-Request-Id': ref('X-Request-Id'), 'WWW-Authenticate': ref('WWW-Authenticate') } }
+          answers[status] ??= { $ref: `#/components/responses/${name}` }
+        }
       }
       for (const p of op.parameters ?? []) {
         if (p.in === 'path' && p.example === undefined) p.example = pathExample(p)
       }
     }
   }
+  d.components = { ...d.components, headers: { ...d.components?.headers, ...HEADERS }, responses: { ...d.components?.responses, ...responses } }
   return doc
 }
 

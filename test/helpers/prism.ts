@@ -161,8 +161,8 @@ function testName() {
   return `${path.relative(process.cwd(), testPath ?? '?')} > ${currentTestName ?? '(outside a test)'}`
 }
 
-/** The documentation's own pages (Swagger UI, for people): not part of the API, not in the document. */
-const UNDOCUMENTED = /^\/docs(\/|$)/
+/** The documentation itself (the document, and Swagger UI's pages for people): not part of the API, not in the document. */
+const UNDOCUMENTED = /^\/(docs(\/|$)|openapi\.json$)/
 
 function decodable(path: string) {
   try {
