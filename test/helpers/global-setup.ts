@@ -31,8 +31,7 @@ declare module 'vitest' {
 const ADMIN_URL = process.env.PAYLINK_TEST_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 export default async function setup(project: TestProject) {
-  const teardownPrism = await setupPrism(project)
-  const teardownDb = await setupDatabase(project)
+  const [teardownPrism, teardownDb] = await Promise.all([setupPrism(project), setupDatabase(project)])
   return async () => {
     await teardownDb()
     await teardownPrism()

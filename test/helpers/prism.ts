@@ -105,11 +105,14 @@ export async function startPrism(document: unknown): Promise<PrismRun & { stop()
     async stop() {
       stopping = true
       prism.kill()
-      if (died) throw new Error(died)
+      router.closeAllConnections()
       await new Promise<void>((resolve) => router.close(() => resolve()))
-      const found = verdict(records)
-      fs.rmSync(dir, { recursive: true, force: true })
-      return found
+      try {
+        if (died) throw new Error(died)
+        return verdict(records)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
     },
   }
 }
