@@ -4,8 +4,9 @@
  * is `node bin/paylink.mjs serve` (ROLE=api, and ROLE=worker children for webhooks), the
  * baseline is bench/baseline.ts, the load comes from autocannon in this process.
  *
- *  1. mint: POST /v1/platform/card/payment-link at 50 connections, and the baseline's
- *     single-row insert at 50 connections; the ratio of the two.
+ *  1. mint: POST /v1/platform/card/payment-link at 50 connections, and two bare baselines'
+ *     single-row inserts at 50 connections (bench/baseline.ts: into paylink's own table,
+ *     and into a lean table with only a primary key and the unique token hash); the ratios.
  *  2. page: time to first byte of GET /pay/{token} (each load a fresh link, from the links
  *     minted in 1), one connection and 50; the page's weight gzipped (HTML + CSS + script).
  *  3. confirm: POST /pay/{token}/confirm with the sandbox's 4242 card at 50 connections,
@@ -15,7 +16,8 @@
  *
  * A private database is created, migrated and dropped. Results are printed and written
  * into BENCHMARKS.md between its results markers (BENCH_WRITE=0 to skip).
- * `npm run bench -- slow-processor` runs instead the scenario of bench/slow-processor.ts alone.
+ * `npm run bench -- slow-processor` runs instead the scenario of bench/slow-processor.ts alone
+ * (likewise `startup`, and `portal`: the tenant portal's first screen with 100,000 intents).
  * Knobs: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_WEBHOOK_BACKLOG (6000), PAYLINK_BENCH_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres).
  */
@@ -85,9 +87,19 @@ async function main() {
     BASELINE_TENANT: s.tenantId,
     BASELINE_ACCOUNT: s.accountId,
   })
+  const leanPort = await freePort()
+  const leanBaseline = startChild('lean baseline', ['--import', 'tsx', 'bench/baseline.ts'], {
+    DATABASE_URL: bdb.url,
+    PORT: String(leanPort),
+    BASELINE_TENANT: s.tenantId,
+    BASELINE_ACCOUNT: s.accountId,
+    BASELINE_KIND: 'lean',
+  })
   await baseline.waitFor(/baseline listening/)
+  await leanBaseline.waitFor(/baseline listening/)
   const baselineUrl = `http://127.0.0.1:${baselinePort}`
-  log(`paylink (ROLE=api) at ${api.baseUrl}, baseline at ${baselineUrl}`)
+  const leanUrl = `http://127.0.0.1:${leanPort}`
+  log(`paylink (ROLE=api) at ${api.baseUrl}, baseline at ${baselineUrl}, lean baseline at ${leanUrl}`)
 
   // ------------------------------------------------------------ 1. mint
   const mintBody = JSON.stringify({ user_id: s.userId, amount: '12.50' })
@@ -110,6 +122,7 @@ async function main() {
   const baselineRequest = { method: 'POST', path: '/v1/platform/card/payment-link', headers: { 'content-type': 'application/json' }, body: mintBody }
   log(`warm-up ${WARMUP} s each`)
   await cannon({ title: 'baseline warm-up', url: baselineUrl, connections: CONNECTIONS, duration: WARMUP, requests: [baselineRequest] })
+  await cannon({ title: 'lean baseline warm-up', url: leanUrl, connections: CONNECTIONS, duration: WARMUP, requests: [baselineRequest] })
   await cannon({ title: 'mint warm-up', url: api.baseUrl, connections: CONNECTIONS, duration: WARMUP, requests: [mintRequest(true)] })
   const cpu: Record<string, CpuSplit & { requests: number }> = {}
   const metered = async (label: string, pid: number, run: () => Promise<LoadResult>) => {
@@ -135,22 +148,26 @@ async function main() {
     )
     return { load, ranOut }
   }
-  // Two stretches each, alternating (baseline, paylink, paylink, baseline), so that a change in
-  // the machine's other load weighs on both alike. paylink is measured as the baseline is:
-  // without reading the answers (that costs the load generator CPU on this machine).
+  // Two stretches each, mirrored (lean, baseline, paylink, paylink, baseline, lean), so that a
+  // change in the machine's other load weighs on all alike. paylink is measured as the
+  // baselines are: without reading the answers (that costs the load generator CPU on this machine).
   const half = SECONDS / 2
-  log(`mint: baseline and paylink, ${half} s stretches, alternating`)
-  const stretches: { base: LoadResult[]; mint: LoadResult[] } = { base: [], mint: [] }
-  for (const which of ['base', 'mint', 'mint', 'base'] as const) {
-    const r =
-      which === 'base'
-        ? await metered('baseline insert', baseline.proc.pid!, () => cannon({ title: 'baseline insert', url: baselineUrl, connections: CONNECTIONS, duration: half, requests: [baselineRequest] }))
-        : await metered('paylink mint', api.proc.pid!, () => cannon({ title: 'paylink mint', url: api.baseUrl, connections: CONNECTIONS, duration: half, requests: [mintRequest(false)] }))
-    stretches[which].push(r)
-    log(`  ${which === 'base' ? 'baseline' : 'paylink '} ${fmtLoad(r)}`)
+  log(`mint: baselines and paylink, ${half} s stretches, mirrored`)
+  const stretches: { lean: LoadResult[]; base: LoadResult[]; mint: LoadResult[] } = { lean: [], base: [], mint: [] }
+  const runs = {
+    lean: () => metered('lean baseline insert', leanBaseline.proc.pid!, () => cannon({ title: 'lean baseline insert', url: leanUrl, connections: CONNECTIONS, duration: half, requests: [baselineRequest] })),
+    base: () => metered('baseline insert', baseline.proc.pid!, () => cannon({ title: 'baseline insert', url: baselineUrl, connections: CONNECTIONS, duration: half, requests: [baselineRequest] })),
+    mint: () => metered('paylink mint', api.proc.pid!, () => cannon({ title: 'paylink mint', url: api.baseUrl, connections: CONNECTIONS, duration: half, requests: [mintRequest(false)] })),
   }
+  for (const which of ['lean', 'base', 'mint', 'mint', 'base', 'lean'] as const) {
+    const r = await runs[which]()
+    stretches[which].push(r)
+    log(`  ${which.padEnd(7)} ${fmtLoad(r)}`)
+  }
+  const leanBase = combine(stretches.lean)
   const base = combine(stretches.base)
   const mint = combine(stretches.mint)
+  log(`  lean     ${fmtLoad(leanBase)}`)
   log(`  baseline ${fmtLoad(base)}`)
   log(`  paylink  ${fmtLoad(mint)}`)
   // Links for the page and confirm runs: about as many as a mint run makes (page loads are slower than mints).
@@ -160,7 +177,16 @@ async function main() {
     await cannon({ title: 'links', url: api.baseUrl, connections: CONNECTIONS, amount: wanted - tokens.length, requests: [mintRequest(true)] })
   }
   await baseline.stop()
-  results.mint = { paylink: mint, baseline: base, throughputRatio: mint.rps / base.rps, p99Ratio: mint.p99 / base.p99 }
+  await leanBaseline.stop()
+  results.mint = {
+    paylink: mint,
+    baseline: base,
+    throughputRatio: mint.rps / base.rps,
+    p99Ratio: mint.p99 / base.p99,
+    lean: leanBase,
+    leanThroughputRatio: mint.rps / leanBase.rps,
+    leanP99Ratio: mint.p99 / leanBase.p99,
+  }
   results.cpu = cpu
 
   // ------------------------------------------------------------ 2. page
@@ -178,7 +204,7 @@ async function main() {
     if (r.status !== 200) throw new Error(`page load answered ${r.status}`)
     ttfb.push(r.ttfbMs)
     total.push(r.totalMs)
-    const html = r.body.toString('utf8')
+    const html = (r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body).toString('utf8')
     sampleHtml ||= html
     htmlEncoding ||= r.headers['content-encoding'] ?? 'identity'
     const session = sessionOf(html)
@@ -355,13 +381,15 @@ function report(r: any): string {
   const w = r.page.weight
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`
   const lines = [
-    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all (\`npm run bench\`). Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings, fsync on). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. ${SECONDS} s per measurement (mint and baseline: two ${SECONDS / 2} s stretches each, alternating; p50/p99 the mean of the two), ${CONNECTIONS} connections, autocannon in the same process as the receiver, on the same machine.`,
+    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all (\`npm run bench\`). Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings, fsync on). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. ${SECONDS} s per measurement (mint and the baselines: two ${SECONDS / 2} s stretches each, mirrored; p50/p99 the mean of the two), ${CONNECTIONS} connections, autocannon in the same process as the receiver, on the same machine.`,
     '',
     '| what | figure | target |',
     '|---|---|---|',
     `| mint \`POST /v1/platform/card/payment-link\`, paylink | **${mint.paylink.rps.toFixed(0)} req/s**, p50 ${ms(mint.paylink.p50)} ms, p99 ${ms(mint.paylink.p99)} ms (${mint.paylink.total} links, ${mint.paylink.non2xx} non-2xx) | |`,
     `| mint, bare baseline (Fastify + pg, one INSERT) | **${mint.baseline.rps.toFixed(0)} req/s**, p50 ${ms(mint.baseline.p50)} ms, p99 ${ms(mint.baseline.p99)} ms (${mint.baseline.total} rows) | |`,
     `| paylink ÷ baseline | throughput **${(mint.throughputRatio * 100).toFixed(0)}%**, p99 **${mint.p99Ratio.toFixed(2)}×** | ≥ 70%: ${pass(mint.throughputRatio >= 0.7)}; ≤ 1.5×: ${pass(mint.p99Ratio <= 1.5)} |`,
+    `| mint, lean baseline (Fastify + pg, one INSERT into a table with only a primary key and the unique token hash) | **${mint.lean.rps.toFixed(0)} req/s**, p50 ${ms(mint.lean.p50)} ms, p99 ${ms(mint.lean.p99)} ms (${mint.lean.total} rows) | |`,
+    `| paylink ÷ lean baseline | throughput **${mint.leanThroughputRatio.toFixed(2)}×**, p99 **${mint.leanP99Ratio.toFixed(2)}×** | ≥ 0.80×: ${pass(mint.leanThroughputRatio >= 0.8)}; ≤ 1.2×: ${pass(mint.leanP99Ratio <= 1.2)} |`,
     `| page \`GET /pay/{token}\`, time to first byte, 1 connection | p50 **${ms(r.page.ttfb1.p50)} ms**, p99 **${ms(r.page.ttfb1.p99)} ms** (n=${r.page.ttfb1.n}, each a fresh link) | |`,
     `| page loads, ${CONNECTIONS} connections | ${r.page.load.rps.toFixed(0)} loads/s, p50 ${ms(r.page.load.p50)} ms, p99 ${ms(r.page.load.p99)} ms (${r.page.load.total} loads, ${r.page.load.non2xx} non-2xx)${r.page.ranOut ? ', cut short: link pool empty' : ''} | |`,
     `| page weight, gzipped | **${kb(w.totalGzipBytes)}**: HTML ${kb(w.html.gzipBytes)} (${kb(w.html.bytes)} raw, sent ${w.html.servedEncoding}), CSS ${kb(w.css.gzipBytes)} (${kb(w.css.bytes)}), script ${kb(w.script.gzipBytes)} (${kb(w.script.bytes)}) | < 20 KB: ${pass(w.totalGzipBytes < 20 * 1024)} |`,
@@ -388,7 +416,7 @@ const cleanup = async () => {
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)))
 
 // `npm run bench -- <scenario>` runs one scenario alone, a script of its own that ends the process.
-const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js', startup: './startup.js' }
+const SCENARIOS: Record<string, string> = { 'slow-processor': './slow-processor.js', startup: './startup.js', portal: './portal.js' }
 const scenario = process.argv[2]
 if (scenario !== undefined) {
   const script = SCENARIOS[scenario]

@@ -32,7 +32,10 @@ import { processorWebhookRoutes } from './http/routes/processor-webhooks.js'
 import { refundRoutes } from './http/routes/refunds.js'
 import { adminRoutes } from './http/routes/admin.js'
 import { opsRoutes } from './http/routes/ops.js'
+import { portalRoutes } from './http/routes/portal.js'
+import { paymentInsightRoutes } from './http/routes/payment-insights.js'
 import { isPayUrl, pageRoutes } from './page/routes.js'
+import { portalPageRoutes } from './portal/routes.js'
 import { payHeaders } from './page/headers.js'
 
 export type { App } from './http/types.js'
@@ -89,7 +92,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
   // which spares Fastify a promise per hook.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const url = request.routeOptions.url
-    if (url?.startsWith('/v1/') || url === '/pay/:token/confirm' || url === '/pay/:token/challenge') {
+    if (url?.startsWith('/v1/') || url?.startsWith('/portal/api/') || url === '/pay/:token/confirm' || url === '/pay/:token/challenge') {
       const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
       if (hasBody && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return done(new AppError('unsupported_media_type'))
     }
@@ -111,7 +114,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     await services.close()
   })
   registerErrorEnvelope(app)
-  registerAuth(app, services.tokens)
+  registerAuth(app, services.tokens, services.portal)
 
   // Every operation states its security for the OpenAPI document: its scope, or none.
   app.addHook('onRoute', (route) => {
@@ -138,6 +141,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
         { name: 'cards', description: "A user's saved cards." },
         { name: 'webhooks', description: 'Webhook endpoints, the event log and deliveries.' },
         { name: 'page', description: 'Calls made by the hosted payment page itself.' },
+        { name: 'portal', description: 'The tenant portal: a one-time link for your staff, and the call its page makes to open it.' },
         { name: 'admin', description: 'Operator routes (scope `admin`).' },
         { name: 'processors', description: 'Webhooks from card processors (Stripe, Adyen), verified per account.' },
         { name: 'operations', description: 'Health, readiness, metrics.' },
@@ -158,10 +162,11 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, refundRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes, processorWebhookRoutes]) {
+  for (const routes of [oauthRoutes, userRoutes, cardProcessingRoutes, paymentLinkRoutes, paymentIntentRoutes, paymentInsightRoutes, refundRoutes, cardRoutes, webhookRoutes, adminRoutes, opsRoutes, processorWebhookRoutes, portalRoutes]) {
     routes(app, services)
   }
   await pageRoutes(app, services)
+  await portalPageRoutes(app, services)
   return app
 }
 

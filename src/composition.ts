@@ -24,6 +24,8 @@ import { ProcessorEvents } from './domain/payments/processor-events.js'
 import { RefundService } from './domain/payments/refunds.js'
 import { SavedCardService } from './domain/cards/saved-cards.js'
 import { WebhookService } from './domain/webhooks/service.js'
+import { PortalService } from './domain/portal/service.js'
+import { PaymentInsights } from './domain/portal/insights.js'
 import { ProcessorSet } from './processors/registry.js'
 import './processors/builtins.js'
 import { DeliveryWorker } from './outbox/worker.js'
@@ -67,6 +69,10 @@ export interface Services {
   webhooks: WebhookService
   lifecycle: Lifecycle
   refunds: RefundService
+  /** The tenant portal's links and sessions: making a link, its one exchange, `peekLink` / `sessionTenant` for its HTML route, and `pps_…` bearer secrets. */
+  portal: PortalService
+  /** The at-a-glance figures and a payment's timeline. */
+  insights: PaymentInsights
   /** What processors tell by webhook, applied once. */
   processorEvents: ProcessorEvents
   deliveryWorker: DeliveryWorker
@@ -112,7 +118,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     await writeOutcomeEvent(tx, intent, clock.now())
     setImmediate(wake)
   }
-  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, publicBaseUrl: config.publicBaseUrl, sealer })
+  const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, written: () => setImmediate(wake), publicBaseUrl: config.publicBaseUrl, sealer })
   const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
   const refunds = new RefundService(store, clock, processors, async (tx, refund) => {
     await writeRefundEvent(tx, refund, clock.now())
@@ -172,5 +178,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     users: new UserService(store, clock),
     payments,
     idempotency: new IdempotentReplies(store, sealer, clock),
+    portal: new PortalService(store, clock, tokens, { publicBaseUrl: config.publicBaseUrl }),
+    insights: new PaymentInsights(store, clock, payments),
   }
 }

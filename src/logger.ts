@@ -23,8 +23,16 @@ export const REDACT_PATHS = [
 /** Query parameters whose values are never logged: credentials or a page session a client wrongly put in the URL, and what a processor's 3-D Secure returns with (the return's state value, Stripe's client secret, Adyen's redirect result). */
 const SECRET_QUERY_PARAMS = /([?&](?:client_secret|client_assertion|access_token|refresh_token|id_token|token|secret|password|session|x-paylink-session|state|payment_intent_client_secret|redirectResult|MD|PaRes)=)[^&#]*/gi
 
-/** The URL as it may be logged: a link token in /pay/<token> is cut out (the page's assets are logged as themselves), and so are credentials in the query. */
-export const loggableUrl = (url: string) => url.replace(/^\/pay\/(?!assets\/)[^/?#]+/, '/pay/[token]').replace(SECRET_QUERY_PARAMS, '$1[redacted]')
+/**
+ * The URL as it may be logged: a link token in /pay/<token> or /portal/<token> is cut out
+ * (the page's and the portal's assets, and the portal's API calls, are logged as themselves),
+ * and so are credentials in the query.
+ */
+export const loggableUrl = (url: string) =>
+  url
+    .replace(/^\/pay\/(?!assets\/)[^/?#]+/, '/pay/[token]')
+    .replace(/^\/portal\/(?!assets\/|api\/)[^/?#]+/, '/portal/[token]')
+    .replace(SECRET_QUERY_PARAMS, '$1[redacted]')
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

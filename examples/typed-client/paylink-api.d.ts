@@ -171,6 +171,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/platform/payment-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payments per hour or per day, at a glance
+         * @description Final payment intents in one currency, counted by status (`succeeded`, `failed`; an expired link is failed) in the UTC hour (last 48) or day (last 30) of their `created_at`, every bucket present. `amount_collected` sums the succeeded amounts (refunds not deducted); `success_rate` is succeeded / (succeeded + failed), null when both are 0.
+         */
+        get: operations["getPaymentStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/payment-intents/{payment_intent_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What happened to a payment, in order
+         * @description Minted, page opened, confirmed, 3-D Secure asked, the outcome (`succeeded`, `failed` with its failure_code, or `expired`), each refund (created, succeeded or failed) and each webhook event written for it, oldest first.
+         */
+        get: operations["getPaymentIntentTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/platform/payment-intents/{payment_intent_id}/refunds": {
         parameters: {
             query?: never;
@@ -549,6 +589,46 @@ export interface paths {
         get: operations["getReadiness"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platform/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a one-time link to the tenant portal
+         * @description A link to paylink’s tenant portal for your staff: payments, refunds and webhook deliveries. It opens once (a second opening grants nothing) and the portal session it opens ends at `expires_at`. The session may do what the calling token’s scopes allow (refunds need `payments:write`, webhook changes `webhooks:write`). Not callable with a portal session.
+         */
+        post: operations["createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/api/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a portal link’s token for a portal session (once)
+         * @description Called by the portal’s own page. The first exchange of a link wins a session; the link then answers 410 `portal_link_used`. An expired link is 410 `portal_link_expired`, an unknown one 404 `portal_link_not_found`.
+         */
+        post: operations["exchangePortalLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1598,6 +1678,12 @@ export interface operations {
                 created_gte?: string;
                 /** @description Created before this time (RFC 3339). */
                 created_lt?: string;
+                /** @description ISO 4217 code, any case: only intents in this currency. Required with an amount filter. */
+                currency?: string;
+                /** @description Amount at least this, in major units of `currency` (a decimal string, e.g. 10.00), compared exactly. */
+                amount_gte?: string;
+                /** @description Amount at most this, in major units of `currency` (a decimal string), compared exactly. */
+                amount_lte?: string;
             };
             header?: never;
             path?: never;
@@ -1827,6 +1913,226 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After-On-503"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getPaymentStats: {
+        parameters: {
+            query: {
+                /** @description ISO 4217 code, any case. */
+                currency: string;
+                /** @description `hour`: the last 48 hours; `day`: the last 30 days (UTC). */
+                granularity?: "hour" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            currency: string;
+                            granularity: "hour" | "day";
+                            /**
+                             * Format: date-time
+                             * @description Start of the first bucket.
+                             */
+                            from: string;
+                            /**
+                             * Format: date-time
+                             * @description End of the last bucket (the end of the current hour or day).
+                             */
+                            to: string;
+                            buckets: {
+                                /** Format: date-time */
+                                start: string;
+                                succeeded: number;
+                                failed: number;
+                                /** @description Major units of the currency, as a decimal string. */
+                                amount_collected: string;
+                            }[];
+                            succeeded: number;
+                            failed: number;
+                            /** @description Major units of the currency, as a decimal string. */
+                            amount_collected: string;
+                            /** @description succeeded / (succeeded + failed); null when there was neither. */
+                            success_rate: number | null;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getPaymentIntentTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description Oldest first. */
+                            items: {
+                                /** Format: date-time */
+                                at: string;
+                                kind: "minted" | "page_opened" | "confirmed" | "action_required" | "succeeded" | "failed" | "expired" | "refund_created" | "refund_succeeded" | "refund_failed" | "event";
+                                failure_code?: string | null;
+                                refund_id?: string;
+                                /** @description Major units of the currency, as a decimal string. */
+                                amount?: string;
+                                event_id?: string;
+                                /** @description The event type (`payment_intent.succeeded`, …). */
+                                type?: string;
+                            }[];
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4662,6 +4968,214 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After-On-503"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    createPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Seconds the link, and the portal session it opens, live: 60–86400 (default 3600).
+                     * @default 3600
+                     */
+                    expires_in?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description PUBLIC_BASE_URL/portal/<token>: opens the portal once. Give it to one person; it is a credential until used or expired. */
+                            url: string;
+                            /**
+                             * Format: date-time
+                             * @description The link, and the session it opens, end then.
+                             */
+                            expires_at: string;
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    exchangePortalLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The last segment of the portal link (`plk_…`). */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @description `pps_…`: send as `Authorization: Bearer <secret>` to the /v1/platform routes, until `expires_at`. Shown only now. */
+                            secret: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            tenant: {
+                                id: string;
+                                name: string;
+                            };
+                            /** @description What the session may do: the scopes of the client that made the link. */
+                            scopes: string[];
+                        };
+                        error: null;
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description An error, in the envelope. */
+            "5XX": {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -14,7 +14,8 @@ import { AppError } from '../domain/shared/errors.js'
 import { Flags, parseArgs, UsageError } from './args.js'
 import { REFUND_REASONS, type RefundReason } from '../domain/payments/refunds.js'
 import type { TenantId } from '../domain/shared/ids.js'
-import { refundJson } from '../http/presenters/index.js'
+import { portalLinkJson, refundJson } from '../http/presenters/index.js'
+import { PORTAL_TTL } from '../domain/portal/service.js'
 
 const USAGE = `paylink — hosted card-payment links
 
@@ -31,6 +32,7 @@ Usage:
   paylink account approve --tenant T --user U --account A
   paylink refund create --tenant T --payment-intent pi_… [--amount 5.00] [--reason requested_by_customer|duplicate|fraudulent]
                                                    refund a payment (all that is left unless --amount)
+  paylink portal link --tenant T [--expires-in S]  a one-time link to the tenant portal with every tenant scope (S: 60–86400 seconds, default 3600)
   paylink reencrypt                                move every sealed value from DATA_ENCRYPTION_KEY_PREVIOUS to DATA_ENCRYPTION_KEY (resumable, safe while serving)
   paylink keys rotate                              a new access-token signing key (the previous one keeps verifying)
   paylink openapi                                  print the OpenAPI document
@@ -160,6 +162,18 @@ async function run(words: string[], f: Flags): Promise<{ json: Output; text: str
       })
       const shown = refundJson(r)
       return { json: shown, text: `Refund ${r.id}: ${shown.amount} ${r.currency} of ${r.paymentIntentId}, ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}.` }
+    }
+    case 'portal link': {
+      const tenant = f.required('tenant')
+      const expiresText = f.one('expires-in')
+      f.done()
+      const expiresIn = expiresText === undefined ? undefined : Number(expiresText)
+      if (expiresIn !== undefined && !(/^\d+$/.test(expiresText!) && expiresIn >= PORTAL_TTL.min && expiresIn <= PORTAL_TTL.max)) {
+        throw new UsageError(`--expires-in must be a whole number of seconds from ${PORTAL_TTL.min} to ${PORTAL_TTL.max}`)
+      }
+      const link = await withServices('paylink portal link', (s) => s.portal.createLinkForOperator(tenant, expiresIn))
+      const shown = portalLinkJson(link)
+      return { json: shown, text: `${shown.url}\nOpens the portal of ${tenant} once, until ${shown.expires_at}. Hand it to one person: it is a credential until used.` }
     }
     case 'reencrypt': {
       f.done()

@@ -31,11 +31,13 @@ const clientDir = path.join(here, 'client')
 /** Written by the compiled build beside this module. */
 const prebuilt = path.join(here, 'assets.json')
 
-const asset = (name: string, ext: string, text: string, contentType: string): Asset => {
+/** A bundled text served at `<dir>/<name>.<hash>.<ext>`, with its gzipped form made once. */
+export const hashedAsset = (dir: string, name: string, ext: string, text: string, contentType: string): Asset => {
   const body = Buffer.from(text)
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 16)
-  return { path: `/pay/assets/${name}.${hash}.${ext}`, body, gzipped: gzipSync(body, { level: 9 }), contentType }
+  return { path: `${dir}/${name}.${hash}.${ext}`, body, gzipped: gzipSync(body, { level: 9 }), contentType }
 }
+const asset = (name: string, ext: string, text: string, contentType: string) => hashedAsset('/pay/assets', name, ext, text, contentType)
 
 let built: Promise<PageAssets> | undefined
 

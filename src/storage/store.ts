@@ -16,6 +16,7 @@ import type { Db, Queryable } from './db.js'
 import { AccountRepository } from './repositories/accounts.js'
 import { IdempotencyRepository } from './repositories/idempotency.js'
 import { PaymentIntentRepository } from './repositories/payment-intents.js'
+import { PortalRepository } from './repositories/portal.js'
 import { ProcessorEventRepository } from './repositories/processor-events.js'
 import { RefundRepository } from './repositories/refunds.js'
 import { KeptKeyRepository } from './repositories/kept-keys.js'
@@ -44,6 +45,8 @@ export interface Repositories {
   readonly keptKeys: KeptKeyRepository
   /** Every sealed column, for re-encryption under a new DATA_ENCRYPTION_KEY. */
   readonly sealedValues: SealedValueRepository
+  /** Portal links and sessions, the at-a-glance figures, a payment's timeline. */
+  readonly portal: PortalRepository
 }
 
 export interface Store extends Repositories {
@@ -69,6 +72,7 @@ const REPOSITORIES = {
   refunds: RefundRepository,
   keptKeys: KeptKeyRepository,
   sealedValues: SealedValueRepository,
+  portal: PortalRepository,
 } as const satisfies { [K in keyof Repositories]: new (q: Queryable) => Repositories[K] }
 
 /**

@@ -439,6 +439,40 @@ describe('paylink refund create', () => {
   })
 })
 
+describe('paylink portal link', () => {
+  it('makes a one-time portal link with every tenant scope, which the portal exchanges once', { timeout: 120_000 }, async () => {
+    await serverDownForCli()
+    const made = printed(await cli(['portal', 'link', '--tenant', tenant.tenant_id, '--expires-in', '600', '--json']))
+    expect(made).toEqual({ url: expect.stringMatching(/\/portal\/plk_[A-Za-z0-9_-]{43}$/), expires_at: expect.any(String) })
+    expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(590_000)
+    expect(Date.parse(made.expires_at) - Date.now()).toBeLessThanOrEqual(600_000)
+    const plain = await cli(['portal', 'link', '--tenant', tenant.tenant_id])
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(plain.stdout.split('\n')[0]).toMatch(/^http.*\/portal\/plk_[A-Za-z0-9_-]{43}$/)
+
+    const s = await serverUp()
+    const exchange = (url: string) =>
+      fetch(`${s.baseUrl}/portal/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: url.slice(url.lastIndexOf('/') + 1) }) })
+    const first = await exchange(made.url)
+    expect(first.status).toBe(201)
+    const session = ((await first.json()) as any).data
+    expect(session).toMatchObject({ tenant: { id: tenant.tenant_id, name: TENANT_NAME }, expires_at: made.expires_at })
+    expect([...session.scopes].sort()).toEqual([...TENANT_SCOPES].sort())
+    expect((await api('GET', '/v1/platform/payment-intents', session.secret)).status).toBe(200)
+    expect((await exchange(made.url)).status).toBe(410)
+  })
+
+  it('refuses an unknown tenant and a bad --expires-in with a clear message and a non-zero exit', { timeout: 60_000 }, async () => {
+    await serverDownForCli()
+    const unknown = await cli(['portal', 'link', '--tenant', 'ten_doesnotexist', '--json'])
+    expect(unknown.code).toBeGreaterThan(0)
+    expect(JSON.parse(unknown.stderr)).toEqual({ error: { code: 'not_found', message: 'No such tenant.' } })
+    const long = await cli(['portal', 'link', '--tenant', tenant.tenant_id, '--expires-in', '90000'])
+    expect(long.code).toBeGreaterThan(0)
+    expect(long.stderr).toContain('--expires-in must be a whole number of seconds from 60 to 86400')
+  })
+})
+
 describe('paylink reencrypt', () => {
   it('reports every sealed column, all under the current key when there is no previous one', { timeout: 60_000 }, async () => {
     await serverDownForCli()

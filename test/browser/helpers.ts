@@ -172,10 +172,17 @@ export async function screenshotFrame(checkout: Checkout, name: string) {
   await checkout.page.locator('#pay').screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), animations: 'disabled', caret: 'hide' })
 }
 
-/** Writes docs/screenshots/<name>.png of a whole page (a top-level visit) at its fixed viewport. */
-export async function screenshotPage(page: Page, name: string) {
+/**
+ * Writes docs/screenshots/<name>.png of a whole page (a top-level visit) at its fixed viewport,
+ * or all of it with `fullPage`. A screen showing what changes from run to run (ids, times: the
+ * portal's) is `volatile`: it is taken every run but written only when missing or with
+ * UPDATE_SCREENSHOTS=1, so that a test run leaves the working tree clean.
+ */
+export async function screenshotPage(page: Page, name: string, opts: { fullPage?: boolean; volatile?: boolean } = {}) {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true })
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), animations: 'disabled', caret: 'hide' })
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`)
+  const write = !opts.volatile || process.env.UPDATE_SCREENSHOTS === '1' || !fs.existsSync(file)
+  await page.screenshot({ ...(write ? { path: file } : {}), animations: 'disabled', caret: 'hide', fullPage: opts.fullPage ?? false })
 }
 
 /** The id of the element that has focus inside `frame`. */

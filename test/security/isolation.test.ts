@@ -6,7 +6,8 @@
  * card-processing account, a paid intent with its saved card and its event, a webhook
  * endpoint, a spare OAuth client, and a claimed link. For every operation of the document
  * whose path takes a parameter, every mix of A's and B's ids with at least one of A's is sent:
- * - tenant routes, with B's token: 404 not_found in the envelope, for every method;
+ * - tenant routes, with B's token and with B's tenant portal session (`Bearer pps_…`, the
+ *   portal's own calls): 404 not_found in the envelope, for every method;
  * - operator routes (/v1/admin): B's tenant token gets 403, and an operator token with ids
  *   of two different tenants gets 404;
  * - the page's calls (/pay/{token}/…): B's bearer token and B's page session open nothing
@@ -34,6 +35,8 @@ interface World {
   link: OpenLink
   /** How many deliveries the event fixture has (one per endpoint), to see that no one queued more. */
   deliveries: number
+  /** A tenant portal session's secret (SPEC "Tenant portal"), made by the payer's client: a bearer credential with every tenant scope. */
+  portal: string
 }
 
 /**
@@ -58,10 +61,15 @@ async function makeWorld(): Promise<World> {
   expect(refund.body.data).toMatchObject({ status: 'succeeded' })
   const spare = await server.services.tenants.createClient(payer.tenant.tenantId, [])
   const link = await openLink(payer)
+  const portalLink = await payer.api.post('/v1/platform/portal-sessions', {})
+  const portalToken = (portalLink.body.data.url as string).split('/').pop()!
+  const portal = await apiClient(server).post('/portal/api/sessions', { token: portalToken })
+  expect(portal.status).toBe(201)
   return {
     payer,
     link,
     deliveries,
+    portal: portal.body.data.secret,
     ids: {
       user_id: payer.userId,
       payment_intent_id: paid.intentId,
@@ -151,15 +159,17 @@ describe('every route that takes an id in its path', () => {
     expect(unclassified, 'routes with ids but no isolation rule (neither a tenant scope, admin, /pay, nor a processor webhook)').toEqual([])
   })
 
-  it("answers a tenant's token 404 not_found for another tenant's ids, for every method and every mix of ids", async () => {
+  it("answers a tenant's token, and its portal session, 404 not_found for another tenant's ids, for every method and every mix of ids", async () => {
     const failures: string[] = []
     for (const op of ops.filter((o) => o.pathParams.length && isTenant(o))) {
       for (const mix of mixes(op.pathParams)) {
-        const res = await apiClient(server, B.payer.token).call(op.method, fillPath(op.path, idsOf(mix)), bodyFor(op, B))
-        figures.tenantRequests++
-        if (res.status === 404) figures.notFound++
-        const problem = envelopeProblem(res.status, res.body)
-        if (res.status !== 404 || problem || res.body.error.code !== 'not_found') failures.push(`${op.method} ${op.path} [${describeMix(mix)}] → ${res.status} ${problem ?? ''} ${JSON.stringify(res.body).slice(0, 200)}`)
+        for (const [who, bearer] of [['token', B.payer.token], ['portal session', B.portal]] as const) {
+          const res = await apiClient(server, bearer).call(op.method, fillPath(op.path, idsOf(mix)), bodyFor(op, B))
+          figures.tenantRequests++
+          if (res.status === 404) figures.notFound++
+          const problem = envelopeProblem(res.status, res.body)
+          if (res.status !== 404 || problem || res.body.error.code !== 'not_found') failures.push(`B's ${who}: ${op.method} ${op.path} [${describeMix(mix)}] → ${res.status} ${problem ?? ''} ${JSON.stringify(res.body).slice(0, 200)}`)
+        }
       }
     }
     expect(failures).toEqual([])

@@ -279,6 +279,36 @@ describe('card data and secrets stay where they belong', () => {
     }
   })
 
+  it('opens the tenant portal by its one-time link, and sends its link token and session secret where they do not belong', async () => {
+    // SPEC "Tenant portal": the link token (plk_) and the session secret (pps_) are credentials like the page's.
+    const made = await tenantCall('make a portal link', 'POST', '/v1/platform/portal-sessions', { expires_in: 600 })
+    expect(made.status, made.text).toBe(201)
+    const token = tokenOf(made.body.data.url)
+    secrets.linkTokens.push(token)
+    const exchange = (what: string, body: unknown) =>
+      fetch(`${server.baseUrl}/portal/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => record(what, r))
+    const opened = await exchange('exchange a portal link', { token })
+    expect(opened.status, opened.text).toBe(201)
+    const session = opened.body.data.secret as string
+    secrets.sessions.push(session)
+    expect((await call('list payments with a portal session', session, 'GET', '/v1/platform/payment-intents')).status).toBe(200)
+    expect((await exchange('exchange a used portal link', { token })).status).toBe(410)
+    expect((await exchange('exchange a portal link with its secret beside it', { token, secret: session })).status).toBe(422)
+    expect((await call('a portal session making a portal link', session, 'POST', '/v1/platform/portal-sessions', {})).status).toBe(403)
+    const requests: Array<[string, Parameters<typeof raw>[1]]> = [
+      ['the portal link as a page', { method: 'GET', path: `/portal/${token}`, headers: TOP_LEVEL }],
+      ['the portal link with the session in the query', { method: 'GET', path: `/portal/${token}?session=${session}&token=${token}` }],
+      ['a portal session with its last character changed', { method: 'GET', path: '/v1/platform/payment-intents', headers: { authorization: `Bearer ${session.slice(0, -1)}${session.endsWith('A') ? 'B' : 'A'}` } }],
+      ['a portal session as a page session', { method: 'GET', path: '/v1/platform/users', headers: { 'x-paylink-session': session } }],
+    ]
+    for (const [what, req] of requests) {
+      const res = await raw(server, req)
+      answers.push({ what, status: res.status, text: res.text })
+      expect(res.status, what).toBeLessThan(500)
+    }
+    expect(logs.some((l) => l.includes('/portal/api/sessions'))).toBe(true)
+  })
+
   it('connects a Stripe and an Adyen account through /v1/admin, refusing wrong credentials without repeating them', async () => {
     const tenant = payer.tenant.tenantId
     const accounts = `/v1/admin/tenants/${tenant}/card-processing-accounts`

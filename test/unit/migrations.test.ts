@@ -113,3 +113,39 @@ describe('0005: the state machine keeps its own states', () => {
     })
   })
 })
+
+describe('0009: a payment keeps the moments of its timeline', () => {
+  it('gives a final intent its last update as its finish, and leaves the others without one', async () => {
+    await inScratchSchema(async (tx) => {
+      const at = new Date('2026-12-03T12:00:00Z')
+      const later = new Date('2026-12-03T12:05:00Z')
+      await schemaBefore(tx, 9, at)
+      for (const [id, status] of [
+        ['pi_paid', 'succeeded'],
+        ['pi_declined', 'failed'],
+        ['pi_waiting', 'requires_action'],
+        ['pi_pending', 'pending'],
+      ] as const) {
+        await tx.query(
+          `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+           VALUES ('ten_a', $1, 'usr_a', 'cpa_a', 1250, 'USD', $2, $3, $3, $4, $5)`,
+          [id, status, at, later, Buffer.from(id)],
+        )
+      }
+
+      await tx.exec(migration(9).sql)
+
+      const rows = await tx.query<{ id: string; finished_at: Date | null; confirmed_at: Date | null; action_required_at: Date | null }>(
+        'SELECT id, finished_at, confirmed_at, action_required_at FROM payment_intents ORDER BY id',
+      )
+      expect(rows).toEqual([
+        { id: 'pi_declined', finished_at: later, confirmed_at: null, action_required_at: null },
+        { id: 'pi_paid', finished_at: later, confirmed_at: null, action_required_at: null },
+        { id: 'pi_pending', finished_at: null, confirmed_at: null, action_required_at: null },
+        { id: 'pi_waiting', finished_at: null, confirmed_at: null, action_required_at: null },
+      ])
+      const [portal] = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'scratch_migration' AND table_name = 'portal_sessions'")
+      expect(portal!.n).toBe(1)
+    })
+  })
+})

@@ -77,6 +77,13 @@ describe('a failed payment sends payment_intent.failed once, with its failure_co
     })
     const event = await eventOf(payer.api, intentId)
     expect(event.type).toBe('payment_intent.failed')
+    // The body was made with the outcome, in the statement that wrote it: it is the intent as the API shows it since.
+    const intent = (await payer.api.get(`/v1/platform/payment-intents/${intentId}`)).body.data
+    const data = mine[0]!.json.data
+    for (const field of ['status', 'failure_code', 'processor_code', 'processor_message', 'saved_card_id', 'amount_refunded', 'created_at', 'updated_at'] as const) {
+      if (field in intent) expect(data[field], field).toEqual(intent[field])
+    }
+    expect(data.card).toEqual({ brand: intent.card.brand, last4: intent.card.last4 })
   })
 })
 

@@ -25,12 +25,15 @@ import { randomToken } from '../shared/random.js'
 import { SIGNING_ALG, type SigningKeys } from './keys.js'
 import { ADMIN_SCOPE, type Scope } from './scopes.js'
 
-/** Who is calling, as proven by a verified access token. */
+/** Who is calling, as proven by a verified access token (or a tenant portal session, src/domain/portal). */
 export interface Principal {
-  readonly clientId: ClientId
+  /** The OAuth client; null only for a portal session the operator made (`paylink portal link`). */
+  readonly clientId: ClientId | null
   readonly tenantId: TenantId | null
   /** The token's scopes. The principal of a token is shared by all its requests: never change it. */
   readonly scopes: ReadonlySet<string>
+  /** Set when the caller is a tenant portal session (`Authorization: Bearer pps_…`): its id, never its secret. */
+  readonly portalSessionId?: string
 }
 
 /** An RFC 6749 §5.2 error; the token endpoint answers it in OAuth's own form. */
@@ -112,6 +115,16 @@ export class TokenService {
     return revoked
   }
 
+  /**
+   * Whether `clientId` is an unrevoked client of `tenantId`, by the same rule as its tokens
+   * (at once in this process after a revocation, within ACTIVE_CLIENT_MS in the others).
+   * The portal's sessions are checked with it.
+   */
+  async clientActive(clientId: ClientId, tenantId: TenantId): Promise<boolean> {
+    const client = await this.activeClient(clientId)
+    return client?.tenantId === tenantId
+  }
+
   /** The tenant of an active (unrevoked) client, or undefined; remembered for ACTIVE_CLIENT_MS. */
   private async activeClient(clientId: ClientId): Promise<{ tenantId: TenantId | null } | undefined> {
     const now = performance.now()
@@ -165,7 +178,7 @@ export class TokenService {
     try {
       const entry = this.cached(token) ?? (await this.verifySignedToken(token))
       if (!entry) return undefined
-      const client = await this.activeClient(entry.principal.clientId)
+      const client = await this.activeClient(entry.principal.clientId!)
       if (!client || client.tenantId !== entry.principal.tenantId) return undefined
       return entry.principal
     } catch (err) {

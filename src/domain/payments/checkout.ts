@@ -15,7 +15,7 @@
  * finishes it. Every status change is a transition of the state machine (./state.ts).
  */
 import type { Repositories, Store } from '../../storage/store.js'
-import type { LinkRecord } from '../../storage/repositories/payment-intents.js'
+import type { LinkRecord, Outcome as IntentOutcome } from '../../storage/repositories/payment-intents.js'
 import type { Clock } from '../shared/clock.js'
 import { safeEqual, sha256, type Sealer } from '../shared/crypto.js'
 import { AppError } from '../shared/errors.js'
@@ -29,6 +29,7 @@ import { FAILURE_MESSAGES } from './failures.js'
 import type { PaymentIntent } from './intents.js'
 import type { ConfirmInput, Confirmation, LinkView, LoadKind, OpenResult, ReturnResult } from './model.js'
 import { can, INTENT_TRANSITIONS, notNow } from './state.js'
+import { outcomeEvent } from '../webhooks/events.js'
 
 /** Called in the transaction that makes an intent final (the outbox writes its event here). */
 export type OnFinal = (tx: Repositories, intent: PaymentIntent) => Promise<void>
@@ -39,6 +40,12 @@ export interface CheckoutDeps {
   processors: ProcessorSet
   savedCards: SavedCardService
   onFinal: OnFinal
+  /**
+   * Called after an outcome and its event committed in one statement, without `onFinal`
+   * (the confirm's fast path): what `onFinal` does after writing the event (wake the
+   * delivery worker).
+   */
+  written: () => void
   /** Where the processor sends the shopper back after 3-D Secure: PUBLIC_BASE_URL. */
   publicBaseUrl: string
   /** Seals the form a POST redirect needs until the page asks for it (it may carry the processor's secrets). */
@@ -71,6 +78,38 @@ interface Applying {
 }
 
 const hashToken = (token: string) => sha256(token)
+
+type CardInput = Extract<ConfirmInput, { card: unknown }>['card']
+
+/** A typed card number without its spaces and dashes. */
+const digitsOf = (number: string) => number.replace(/[\s-]/g, '')
+
+/** What paylink keeps and shows of a typed card: brand, last four, expiry. */
+function shownCard(card: CardInput) {
+  const number = digitsOf(card.number)
+  return { brand: cardBrand(number) ?? 'unknown', last4: number.slice(-4), expMonth: card.exp_month, expYear: card.exp_year }
+}
+
+type Final = Extract<Outcome, { kind: 'succeeded' | 'failed' }>
+
+/** Whether finishing may save the shopper's card (a reusable token came, and the shopper asked or we cannot tell yet). */
+const savesCard = (outcome: Final, ctx: Applying) =>
+  outcome.kind === 'succeeded' && outcome.savedCard !== undefined && (ctx.known === undefined || (ctx.known.saveCard && ctx.known.fingerprint !== null))
+
+/** The columns a final outcome writes. */
+function outcomeRecord(intent: PaymentIntent, outcome: Final, ctx: Applying, savedCardId: string | null): IntentOutcome {
+  const failureCode = outcome.kind === 'failed' ? (ctx.abandonedAction ? 'authentication_failed' : outcome.failureCode) : null
+  return {
+    status: outcome.kind,
+    failureCode,
+    failureMessage: failureCode ? FAILURE_MESSAGES[failureCode] : null,
+    processorCode: outcome.kind === 'failed' ? outcome.processorCode : null,
+    processorMessage: outcome.kind === 'failed' ? outcome.processorMessage : null,
+    card: outcome.card,
+    processorReference: outcome.processorRef ?? null,
+    savedCardId: savedCardId ?? intent.savedCardId,
+  }
+}
 
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
@@ -126,12 +165,13 @@ export class CheckoutService {
 
   /** POST /pay/{token}/confirm. */
   async confirm(token: string, sessionSecret: string | undefined, input: ConfirmInput, browser?: AuthorizeInput['browser']): Promise<Confirmation> {
+    const fast = await this.startAtOnce(token, sessionSecret, input)
+    if (fast) return this.authorize(fast.intent, fast.account, token, input, { saveCard: false, fingerprint: null }, undefined, browser)
     const link = await this.session(token, sessionSecret)
     const now = this.deps.clock.now()
     let saved: { card: SavedCard; token: string; customerRef: string | null } | undefined
     let fingerprint: string | null = null
     const saveCard = 'card' in input && input.save_card === true
-    let number = ''
     if ('card' in input) {
       const problems = checkCard(input.card, now)
       if (problems.length) {
@@ -141,8 +181,7 @@ export class CheckoutService {
           problems.map((p) => ({ field: `card.${p.field}`, issue: p.issue })),
         )
       }
-      number = input.card.number.replace(/[\s-]/g, '')
-      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.intent.tenantId, number)
+      if (saveCard) fingerprint = this.deps.savedCards.fingerprint(link.intent.tenantId, digitsOf(input.card.number))
     } else {
       saved = await this.deps.savedCards.tokenFor(link.intent.tenantId, input.saved_card_id, link.intent.userId, link.intent.accountId)
       if (!saved) throw new AppError('validation_error', 'That saved card cannot be used.', [{ field: 'saved_card_id', issue: 'is not a saved card of this user' }])
@@ -150,12 +189,40 @@ export class CheckoutService {
     const intent = await this.expireIfDue(link.intent)
     if (intent.status === 'failed' && intent.failureCode === 'link_expired') throw new AppError('link_expired', 'This payment link has expired.')
     const card =
-      'card' in input
-        ? { brand: cardBrand(number) ?? 'unknown', last4: number.slice(-4), expMonth: input.card.exp_month, expYear: input.card.exp_year }
-        : { brand: saved!.card.brand, last4: saved!.card.last4, expMonth: saved!.card.expMonth, expYear: saved!.card.expYear }
+      'card' in input ? shownCard(input.card) : { brand: saved!.card.brand, last4: saved!.card.last4, expMonth: saved!.card.expMonth, expYear: saved!.card.expYear }
     const started = await this.deps.store.intents.start(intent.tenantId, intent.id, now, { saveCard, fingerprint, card, savedCardId: saved?.card.id ?? null })
     if (!started) throw notNow()
-    const adapter = await this.adapterFor(started.accountId, link)
+    return this.authorize(started, link, token, input, { saveCard, fingerprint }, saved, browser)
+  }
+
+  /**
+   * The usual confirm in one round trip: a new card, not to be saved, with a valid session
+   * for a pending link — `start` found by the token and session hashes. Undefined for
+   * anything else (a saved card, a card to save, a card with problems, no such session, an
+   * intent not pending or past its expiry): `confirm` then takes the long way, which says why.
+   */
+  private async startAtOnce(token: string, sessionSecret: string | undefined, input: ConfirmInput) {
+    if (!('card' in input) || input.save_card === true || !sessionSecret || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
+    const now = this.deps.clock.now()
+    if (checkCard(input.card, now).length) return undefined
+    const started = await this.deps.store.intents.startBySessionAcrossTenants(hashToken(token), hashToken(sessionSecret), now, shownCard(input.card))
+    if (!started) return undefined
+    const { processor, configSealed, ...intent } = started
+    return { intent, account: { processor, configSealed } }
+  }
+
+  /** Sends a started intent's card to its processor and applies the answer. */
+  private async authorize(
+    started: PaymentIntent,
+    account: { processor: string; configSealed: string | null },
+    token: string,
+    input: ConfirmInput,
+    known: { saveCard: boolean; fingerprint: string | null },
+    saved: { card: SavedCard; token: string; customerRef: string | null } | undefined,
+    browser: AuthorizeInput['browser'] | undefined,
+  ): Promise<Confirmation> {
+    const saveCard = known.saveCard
+    const adapter = await this.adapterFor(started.accountId, account)
     const state = randomToken(RETURN_STATE_BYTES)
     const saveFor = saveCard
       ? { shopperReference: started.userId, ...(await this.customerRef(started)) }
@@ -170,7 +237,7 @@ export class CheckoutService {
         },
         {
           ...('card' in input
-            ? { card: { number, expMonth: input.card.exp_month, expYear: input.card.exp_year, cvc: input.card.cvc, ...(input.card.name ? { name: input.card.name } : {}) } }
+            ? { card: { number: digitsOf(input.card.number), expMonth: input.card.exp_month, expYear: input.card.exp_year, cvc: input.card.cvc, ...(input.card.name ? { name: input.card.name } : {}) } }
             : { savedCard: { token: saved!.token, ...(saved!.customerRef ? { customerRef: saved!.customerRef } : {}) } }),
           amountMinor: started.amountMinor,
           currency: started.currency,
@@ -181,7 +248,7 @@ export class CheckoutService {
       ),
     )
     // The flags were written just now by `start`, which only the winning confirm runs: no need to read them back.
-    return this.apply(started, outcome, { known: { saveCard, fingerprint }, returnStateHash: hashToken(state) })
+    return this.apply(started, outcome, { known, returnStateHash: hashToken(state) })
   }
 
   private async customerRef(intent: PaymentIntent): Promise<{ customerRef?: string }> {
@@ -276,7 +343,34 @@ export class CheckoutService {
     }
   }
 
-  private finish(intent: PaymentIntent, outcome: Extract<Outcome, { kind: 'succeeded' | 'failed' }>, ctx: Applying): Promise<PaymentIntent | undefined> {
+  /**
+   * Makes a waiting intent final with its webhook event. Without a card to save, in one
+   * statement (`finishWithEvent`: the outcome, its event and deliveries, conditional on the
+   * intent being as the caller saw it, so the event's body made here is exact); otherwise,
+   * or when the intent moved meanwhile, in a transaction (`finishIn`).
+   */
+  private async finish(intent: PaymentIntent, outcome: Final, ctx: Applying): Promise<PaymentIntent | undefined> {
+    if (!savesCard(outcome, ctx)) {
+      const now = this.deps.clock.now()
+      const record = outcomeRecord(intent, outcome, ctx, intent.savedCardId)
+      const expected: PaymentIntent = {
+        ...intent,
+        status: record.status,
+        failureCode: record.failureCode,
+        failureMessage: record.failureMessage,
+        processorCode: record.processorCode,
+        processorMessage: record.processorMessage,
+        card: record.card ?? intent.card,
+        processorRef: record.processorReference ?? intent.processorRef,
+        updatedAt: now,
+      }
+      const event = outcomeEvent(expected, now)
+      const done = event && (await this.deps.store.intents.finishWithEvent(intent.tenantId, intent.id, record, now, intent.updatedAt, event))
+      if (done) {
+        this.deps.written()
+        return done
+      }
+    }
     return this.deps.store.transaction((tx) => this.finishIn(tx, intent, outcome, ctx))
   }
 
@@ -285,48 +379,30 @@ export class CheckoutService {
    * and (through `onFinal`) its webhook event commit together, or not at all. Undefined when
    * the intent was not waiting any more (someone else finished it first).
    */
-  async finishIn(tx: Repositories, intent: PaymentIntent, outcome: Extract<Outcome, { kind: 'succeeded' | 'failed' }>, ctx: Applying = {}): Promise<PaymentIntent | undefined> {
-    const now = this.deps.clock.now()
-    {
-      let cardId = intent.savedCardId
-      if (outcome.kind === 'succeeded' && outcome.savedCard) {
-        const flags = ctx.known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
-        const card = outcome.card ?? intent.card
-        if (flags.saveCard && flags.fingerprint && card) {
-          cardId = await this.deps.savedCards.save(tx, {
-            tenantId: intent.tenantId,
-            userId: intent.userId,
-            accountId: intent.accountId,
-            fingerprint: flags.fingerprint,
-            token: outcome.savedCard.token,
-            customerRef: outcome.savedCard.customerRef ?? null,
-            brand: card.brand,
-            last4: card.last4,
-            expMonth: card.expMonth,
-            expYear: card.expYear,
-          })
-        }
+  async finishIn(tx: Repositories, intent: PaymentIntent, outcome: Final, ctx: Applying = {}): Promise<PaymentIntent | undefined> {
+    let cardId = intent.savedCardId
+    if (outcome.kind === 'succeeded' && outcome.savedCard) {
+      const flags = ctx.known ?? (await tx.intents.saveFlags(intent.tenantId, intent.id))
+      const card = outcome.card ?? intent.card
+      if (flags.saveCard && flags.fingerprint && card) {
+        cardId = await this.deps.savedCards.save(tx, {
+          tenantId: intent.tenantId,
+          userId: intent.userId,
+          accountId: intent.accountId,
+          fingerprint: flags.fingerprint,
+          token: outcome.savedCard.token,
+          customerRef: outcome.savedCard.customerRef ?? null,
+          brand: card.brand,
+          last4: card.last4,
+          expMonth: card.expMonth,
+          expYear: card.expYear,
+        })
       }
-      const failureCode = outcome.kind === 'failed' ? (ctx.abandonedAction ? 'authentication_failed' : outcome.failureCode) : null
-      const done = await tx.intents.finish(
-        intent.tenantId,
-        intent.id,
-        {
-          status: outcome.kind,
-          failureCode,
-          failureMessage: failureCode ? FAILURE_MESSAGES[failureCode] : null,
-          processorCode: outcome.kind === 'failed' ? outcome.processorCode : null,
-          processorMessage: outcome.kind === 'failed' ? outcome.processorMessage : null,
-          card: outcome.card,
-          processorReference: outcome.processorRef ?? null,
-          savedCardId: cardId,
-        },
-        now,
-      )
-      if (!done) return undefined
-      await this.deps.onFinal(tx, done)
-      return done
     }
+    const done = await tx.intents.finish(intent.tenantId, intent.id, outcomeRecord(intent, outcome, ctx, cardId), this.deps.clock.now())
+    if (!done) return undefined
+    await this.deps.onFinal(tx, done)
+    return done
   }
 
   /**

@@ -21,6 +21,19 @@ import { randomToken } from '../shared/random.js'
 import type { IntentStatus, PaymentIntent } from './intents.js'
 import type { MintedLink, MintInput } from './model.js'
 
+/** GET /v1/platform/payment-intents: a page and its filters, as the query gives them. */
+export interface IntentListQuery {
+  limit: number
+  cursor?: string
+  user_id?: string
+  status?: IntentStatus
+  created_gte?: string
+  created_lt?: string
+  currency?: string
+  amount_gte?: string
+  amount_lte?: string
+}
+
 /** A mint request that passed its checks: what `mint` writes. */
 export interface MintOrder {
   userId: string
@@ -91,17 +104,42 @@ export class PaymentService {
     return this.expireIfDue(intent)
   }
 
-  async list(tenantId: TenantId, q: { limit: number; cursor?: string; user_id?: string; status?: IntentStatus; created_gte?: string; created_lt?: string }) {
+  /**
+   * A page of intents, newest first, filtered. An amount range (`amount_gte`, `amount_lte`:
+   * decimal strings in major units, both ends included) is compared exactly in minor units,
+   * which only mean something in one currency: it needs `currency`. `0` is accepted as a
+   * lower bound (everything); otherwise a bound follows the minting rules for its currency.
+   */
+  async list(tenantId: TenantId, q: IntentListQuery) {
     const after = decodeCursor(q.cursor)
     for (const field of ['created_gte', 'created_lt'] as const) {
       const t = q[field]
       if (t && !storableTimestamp(t)) throw invalid(field, 'must be a date-time from the year 0001 on, with a UTC offset within ±15:59')
     }
+    let currency: CurrencyCode | undefined
+    if (q.currency !== undefined) {
+      currency = toCurrency(q.currency)
+      if (!currency) throw invalid('currency', 'must be a current ISO 4217 currency code, such as USD')
+    }
+    const bound = (field: 'amount_gte' | 'amount_lte'): number | undefined => {
+      const text = q[field]
+      if (text === undefined) return undefined
+      if (!currency) throw invalid('currency', `is required with ${field} (amounts are compared in one currency)`)
+      if (/^0+(\.0+)?$/.test(text)) return 0
+      const amount = parseAmount(text, currency)
+      if (!amount.ok) throw invalid(field, AMOUNT_PROBLEMS[amount.problem])
+      return amount.amountMinor
+    }
+    const amountGte = bound('amount_gte')
+    const amountLte = bound('amount_lte')
     const rows = await this.store.intents.list(tenantId, {
       ...(q.user_id !== undefined ? { userId: q.user_id } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
       ...(q.created_gte !== undefined ? { createdGte: q.created_gte } : {}),
       ...(q.created_lt !== undefined ? { createdLt: q.created_lt } : {}),
+      ...(currency !== undefined ? { currency } : {}),
+      ...(amountGte !== undefined ? { amountGte } : {}),
+      ...(amountLte !== undefined ? { amountLte } : {}),
       ...(after ? { after } : {}),
       limit: q.limit + 1,
     })

@@ -19,6 +19,7 @@ export const PREFIXES = {
   client: 'cli_',
   key: 'key_',
   refund: 're_',
+  portalSession: 'psn_',
 } as const
 
 export type IdKind = keyof typeof PREFIXES

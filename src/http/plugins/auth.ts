@@ -3,12 +3,17 @@
  * (`config: { scope: 'users:write' }`); the hook runs before the body is read, so an
  * unauthenticated request learns nothing about its body. No or bad token: 401 with
  * `WWW-Authenticate`; a token without the scope: 403.
+ *
+ * The bearer is an access token (a JWT) or a tenant portal session's secret (`pps_…`,
+ * src/domain/portal/service.ts): both give the same `Principal`, so a portal session goes
+ * through the same routes and scope checks as the API.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError } from '../../domain/shared/errors.js'
 import type { TenantId } from '../../domain/shared/ids.js'
 import type { Principal, TokenService } from '../../domain/oauth/tokens.js'
 import type { Scope } from '../../domain/oauth/scopes.js'
+import { isPortalSecret, type PortalService } from '../../domain/portal/service.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,7 +29,7 @@ declare module 'fastify' {
 
 const challenge = (extra = '') => ({ 'www-authenticate': `Bearer realm="paylink", error="invalid_token"${extra}` })
 
-export function registerAuth(app: FastifyInstance, tokens: TokenService) {
+export function registerAuth(app: FastifyInstance, tokens: TokenService, portal: PortalService) {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope
@@ -32,7 +37,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService) {
     const header = request.headers.authorization
     const match = header ? /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) : null
     if (!match) throw new AppError('unauthorized', 'Send an access token: Authorization: Bearer <token>.', undefined, challenge())
-    const principal = await tokens.verify(match[1]!)
+    const bearer = match[1]!
+    const principal = isPortalSecret(bearer) ? await portal.authenticate(bearer) : await tokens.verify(bearer)
     if (!principal) throw new AppError('unauthorized', 'The access token is invalid or expired.', undefined, challenge())
     if (!principal.scopes.has(scope)) {
       throw new AppError('forbidden', `The access token lacks the scope "${scope}".`, undefined, {

@@ -14,6 +14,9 @@ export function paymentIntentRoutes(app: App, { payments }: Uses<'payments'>) {
     status: Type.Optional(PaymentIntentStatus),
     created_gte: Type.Optional({ ...Timestamp, description: 'Created at or after this time (RFC 3339).' }),
     created_lt: Type.Optional({ ...Timestamp, description: 'Created before this time (RFC 3339).' }),
+    currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, any case: only intents in this currency. Required with an amount filter.' })),
+    amount_gte: Type.Optional(Type.String({ maxLength: 40, description: 'Amount at least this, in major units of `currency` (a decimal string, e.g. 10.00), compared exactly.' })),
+    amount_lte: Type.Optional(Type.String({ maxLength: 40, description: 'Amount at most this, in major units of `currency` (a decimal string), compared exactly.' })),
   }
 
   app.get(

@@ -13,6 +13,7 @@ import type { AccountId, PaymentIntentId, TenantId, UserId } from '../../domain/
 import { INTENT_TRANSITIONS, statesOf, type IntentEvent, type IntentState, type IntentStatus } from '../../domain/payments/state.js'
 import type { FailureCode, PaymentIntent } from '../../domain/payments/intents.js'
 import { DEFAULT_ACCOUNT_ORDER } from './accounts.js'
+import { eventDeliveryIds } from './webhooks.js'
 
 const COLUMNS =
   'tenant_id, id, user_id, account_id, amount_minor, amount_refunded_minor, currency, status, failure_code, failure_message, processor_code, processor_message, card_brand, card_last4, card_exp_month, card_exp_year, saved_card_id, processor_reference, expires_at, created_at, updated_at'
@@ -73,6 +74,7 @@ const LIST = sql(
     WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text[] IS NULL OR status = ANY ($3::text[]))
       AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
       AND ($6::timestamptz IS NULL OR (created_at, id) < ($6::timestamptz, $7::text))
+      AND ($9::text IS NULL OR currency = $9) AND ($10::bigint IS NULL OR amount_minor >= $10) AND ($11::bigint IS NULL OR amount_minor <= $11)
     ORDER BY created_at DESC, id DESC LIMIT $8`,
 )
 const LINK_BY_TOKEN = sql(
@@ -92,10 +94,24 @@ const CLAIM = sql(
 )
 const START = sql(
   'intent_start_processing',
-  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, save_card = $4, card_fingerprint = $5,
+  `UPDATE payment_intents SET status = ${to('start')}, updated_at = $3, confirmed_at = $3, save_card = $4, card_fingerprint = $5,
           card_brand = $6, card_last4 = $7, card_exp_month = $8, card_exp_year = $9, saved_card_id = $10
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND expires_at > $3
     RETURNING ${COLUMNS}`,
+)
+/**
+ * `start` for the page's session in one round trip: the link's token hash and the session's
+ * hash find the intent, and the account's processor comes back with it. No row: the caller
+ * takes the long way (read, check, expire if due, `start`), which says why.
+ */
+const START_BY_SESSION = sql(
+  'intent_start_by_session',
+  `UPDATE payment_intents i SET status = ${to('start')}, updated_at = $3, confirmed_at = $3, save_card = false, card_fingerprint = NULL,
+          card_brand = $4, card_last4 = $5, card_exp_month = $6, card_exp_year = $7, saved_card_id = NULL
+     FROM card_processing_accounts a
+    WHERE i.link_token_hash = $1 AND i.link_session_hash = $2 AND i.status = ANY (${from('start')}) AND i.expires_at > $3
+      AND a.tenant_id = i.tenant_id AND a.id = i.account_id
+    RETURNING ${I_COLUMNS}, a.processor, a.config_encrypted`,
 )
 const REMEMBER = sql(
   'intent_remember_reference',
@@ -103,7 +119,7 @@ const REMEMBER = sql(
 )
 const REQUIRE_ACTION = sql(
   'intent_require_action',
-  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6
+  `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6, action_required_at = $6
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('require_action')})`,
 )
 const RESUME = sql(
@@ -118,18 +134,44 @@ const AWAIT_PROCESSOR = sql(
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('await_processor')})`,
 )
 /** `succeed` and `fail` leave the same states; the statement takes its target as $3 (checked by the caller against the table). */
-const FINISH = sql(
-  'intent_finish',
-  `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
+const FINISH_SET = `UPDATE payment_intents SET status = $3, failure_code = $4, failure_message = $5, processor_code = $13, processor_message = $14,
           card_brand = COALESCE($6, card_brand), card_last4 = COALESCE($7, card_last4), card_exp_month = COALESCE($8, card_exp_month),
           card_exp_year = COALESCE($9, card_exp_year), processor_reference = COALESCE($10, processor_reference),
-          saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12
-    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})
-    RETURNING ${COLUMNS}`,
+          saved_card_id = COALESCE($11, saved_card_id), challenge_id = NULL, return_state_hash = NULL, action_redirect = NULL, updated_at = $12, finished_at = $12
+    WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('succeed')})`
+const FINISH = sql('intent_finish', `${FINISH_SET} RETURNING ${COLUMNS}`)
+/**
+ * `finish` and its outcome's event with a delivery per enabled endpoint, as one statement
+ * (one round trip, no transaction held open): only while the intent is exactly as the
+ * caller last saw it ($15, its `updated_at`), so that the event's body, made from what the
+ * caller saw, is the intent as it now is; and only when the tenant has no more enabled
+ * endpoints than the delivery ids given ($19), so that every endpoint gets its delivery in
+ * the same commit. No row: the caller takes the transactional way.
+ */
+const FINISH_WITH_EVENT = sql(
+  'intent_finish_with_event',
+  `WITH done AS (
+     ${FINISH_SET} AND updated_at = $15
+       AND (SELECT count(*) FROM webhook_endpoints e WHERE e.tenant_id = $1 AND e.status = 'enabled' AND e.deleted_at IS NULL) <= cardinality($19::text[])
+     RETURNING ${COLUMNS}
+   ), ev AS (
+     INSERT INTO events (tenant_id, id, type, payment_intent_id, refund_id, body, created_at)
+     SELECT tenant_id, $16, $17, id, NULL, $18, $12 FROM done
+     ON CONFLICT (tenant_id, payment_intent_id, type) WHERE payment_intent_id IS NOT NULL AND refund_id IS NULL DO NOTHING
+     RETURNING tenant_id, id, created_at
+   ), endpoint AS (
+     SELECT e.id, row_number() OVER (ORDER BY e.id) AS n
+       FROM ev JOIN webhook_endpoints e ON e.tenant_id = ev.tenant_id AND e.status = 'enabled' AND e.deleted_at IS NULL
+   ), queued AS (
+     INSERT INTO deliveries (tenant_id, id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
+     SELECT ev.tenant_id, ($19::text[])[endpoint.n], ev.id, endpoint.id, 'pending', 0, ev.created_at, ev.created_at, ev.created_at
+       FROM ev, endpoint
+   )
+   SELECT ${COLUMNS} FROM done`,
 )
 const EXPIRE = sql(
   'intent_expire',
-  `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4
+  `UPDATE payment_intents SET status = ${to('expire')}, failure_code = 'link_expired', failure_message = $3, updated_at = $4, finished_at = $4
     WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('expire')}) AND expires_at <= $4
     RETURNING ${COLUMNS}`,
 )
@@ -156,6 +198,10 @@ export interface IntentFilter {
   status?: IntentStatus
   createdGte?: string
   createdLt?: string
+  currency?: CurrencyCode
+  /** Minor units of `currency`, inclusive. */
+  amountGte?: number
+  amountLte?: number
   after?: { createdAt: Date; id: string }
   /** Rows to read (a page's limit plus one). */
   limit: number
@@ -218,6 +264,9 @@ export class PaymentIntentRepository {
       f.after?.createdAt ?? null,
       f.after?.id ?? null,
       f.limit,
+      f.currency ?? null,
+      f.amountGte ?? null,
+      f.amountLte ?? null,
     ])
     return rows.map(intentFrom)
   }
@@ -265,6 +314,20 @@ export class PaymentIntentRepository {
     return row ? intentFrom(row) : undefined
   }
 
+  /**
+   * `start` by the page's token and session, for a card that is not to be saved: the fast
+   * path of a confirm (see START_BY_SESSION). Crosses tenants like the link lookup.
+   */
+  async startBySessionAcrossTenants(
+    tokenHash: Buffer,
+    sessionHash: Buffer,
+    now: Date,
+    card: { brand: string; last4: string; expMonth: number; expYear: number },
+  ): Promise<(PaymentIntent & { processor: string; configSealed: string | null }) | undefined> {
+    const [row] = await this.q.query(START_BY_SESSION, [tokenHash, sessionHash, now, card.brand, card.last4, card.expMonth, card.expYear])
+    return row ? { ...intentFrom(row), processor: row.processor as string, configSealed: (row.config_encrypted as string | null) ?? null } : undefined
+  }
+
   /** Keeps the processor's id for an attempt still `processing` (before the card is sent to it). */
   async rememberReference(tenantId: TenantId, id: PaymentIntentId, processorReference: string): Promise<boolean> {
     return (await this.q.run(REMEMBER, [tenantId, id, processorReference])) > 0
@@ -293,7 +356,12 @@ export class PaymentIntentRepository {
 
   /** `succeed` or `fail` with the processor's answer. */
   async finish(tenantId: TenantId, id: PaymentIntentId, o: Outcome, now: Date): Promise<PaymentIntent | undefined> {
-    const [row] = await this.q.query(FINISH, [
+    const [row] = await this.q.query(FINISH, this.finishParams(tenantId, id, o, now))
+    return row ? intentFrom(row) : undefined
+  }
+
+  private finishParams(tenantId: TenantId, id: PaymentIntentId, o: Outcome, now: Date): unknown[] {
+    return [
       tenantId,
       id,
       INTENT_TRANSITIONS[o.status === 'succeeded' ? 'succeed' : 'fail'].to,
@@ -308,7 +376,24 @@ export class PaymentIntentRepository {
       now,
       o.processorCode,
       o.processorMessage,
-    ])
+    ]
+  }
+
+  /**
+   * `finish` with the outcome's event (and its deliveries) in one statement, while the
+   * intent's `updated_at` is still `seenUpdatedAt` and the tenant has no more enabled
+   * endpoints than `eventDeliveryIds` gives; undefined otherwise (the caller then takes the
+   * transactional way).
+   */
+  async finishWithEvent(
+    tenantId: TenantId,
+    id: PaymentIntentId,
+    o: Outcome,
+    now: Date,
+    seenUpdatedAt: Date,
+    event: { id: string; type: string; body: string },
+  ): Promise<PaymentIntent | undefined> {
+    const [row] = await this.q.query(FINISH_WITH_EVENT, [...this.finishParams(tenantId, id, o, now), seenUpdatedAt, event.id, event.type, event.body, eventDeliveryIds()])
     return row ? intentFrom(row) : undefined
   }
 

@@ -56,6 +56,8 @@ const attemptFrom = (r: Row): DeliveryAttempt => ({
  */
 const DELIVERY_IDS_PER_EVENT = 4
 const deliveryIds = (n: number) => Array.from({ length: n }, () => newId('delivery'))
+/** Delivery ids for an outcome's event written in one statement: enough for most tenants' endpoints. */
+export const eventDeliveryIds = () => deliveryIds(DELIVERY_IDS_PER_EVENT)
 
 /**
  * The event and a delivery per enabled endpoint (the first DELIVERY_IDS_PER_EVENT, by id),
@@ -210,7 +212,7 @@ export class WebhookRepository {
    * nothing is queued again.
    */
   async writeEvent(tenantId: TenantId, event: NewEvent): Promise<void> {
-    const ids = deliveryIds(DELIVERY_IDS_PER_EVENT)
+    const ids = eventDeliveryIds()
     const queued = await this.q.run(event.refundId ? WRITE_REFUND_EVENT : WRITE_EVENT, [tenantId, event.id, event.type, event.paymentIntentId, event.body, event.createdAt, ids, event.refundId ?? null])
     if (queued < ids.length) return
     // Every id was used: the tenant may have more endpoints, which have no delivery yet.
