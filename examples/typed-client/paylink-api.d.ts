@@ -1957,6 +1957,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,9 +2001,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2031,6 +2035,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +2069,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -2072,6 +2079,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2102,9 +2110,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2133,6 +2144,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5017,6 +5030,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5041,9 +5055,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5072,6 +5089,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5118,6 +5137,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5148,6 +5168,7 @@ export interface operations {
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5176,6 +5197,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {

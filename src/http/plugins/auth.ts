@@ -52,7 +52,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService, portal:
 /** The calling tenant; only on routes with a tenant scope. */
 export function tenantOf(request: FastifyRequest): TenantId {
   const tenantId = request.principal?.tenantId
-  // RFC 6750 §3.1: the token is valid but does not grant this (an operator's token on a tenant route).
-  if (!tenantId) throw new AppError('forbidden', 'This route is for tenant clients.', undefined, { 'www-authenticate': 'Bearer realm="paylink", error="insufficient_scope"' })
+  // (Its 403 gets the insufficient_scope challenge from the envelope, as every 403 of a bearer route.)
+  if (!tenantId) throw new AppError('forbidden', 'This route is for tenant clients.')
   return tenantId
 }

@@ -37,6 +37,12 @@ const RETRY_AFTER_UNAVAILABLE_S = 5
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
   const status = HTTP_STATUS[code]
   if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_S))
+  // On a route that takes a bearer token, every 401 and 403 carries the challenge (RFC 6750 §3),
+  // whichever layer refused: the auth plugin sets its own (with the scope); a service's refusal
+  // (a portal session asking to make portal links) gets the generic one.
+  if ((status === 401 || status === 403) && request.routeOptions.config?.scope && !reply.hasHeader('www-authenticate')) {
+    reply.header('www-authenticate', `Bearer realm="paylink", error="${status === 401 ? 'invalid_token' : 'insufficient_scope'}"`)
+  }
   const fallback = ERROR_CATALOGUE[code].message
   const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }
   if (details?.length) error.details = details
