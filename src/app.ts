@@ -7,6 +7,7 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { documentAppAnswers } from './http/openapi.js'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { buildServices, type ServiceDeps, type Services } from './composition.js'
@@ -152,9 +153,12 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
             description: 'RFC 9068 JWT access tokens from the client credentials grant.',
             flows: { clientCredentials: { tokenUrl: `${config.publicBaseUrl}/oauth/token`, scopes: Object.fromEntries(ALL_SCOPES.map((s) => [s, s])) } },
           },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'The token endpoint’s `client_secret_basic`: the client id and secret, form-urlencoded, as HTTP Basic credentials.' },
         },
       },
     },
+    // The headers, auth answers and path examples every operation shares (src/http/openapi.ts).
+    transformObject: (doc) => documentAppAnswers('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject),
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 

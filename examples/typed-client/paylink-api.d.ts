@@ -713,10 +713,82 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: never;
-    responses: never;
+    responses: {
+        /** @description No access token, or one that is invalid or expired (`unauthorized`). */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {boolean} */
+                    success: false;
+                    data: null;
+                    error: {
+                        /** @description Stable error code; see the catalogue in the README. */
+                        code: string;
+                        message: string;
+                        details?: {
+                            /** @description The request field, as a dotted path. */
+                            field: string;
+                            issue: string;
+                        }[];
+                    };
+                    /**
+                     * @description Identifies this request in our logs (also the X-Request-Id header).
+                     * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    request_id: string;
+                };
+            };
+        };
+        /** @description The access token lacks the scope (`forbidden`), or is not a tenant client’s on a tenant route. */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {boolean} */
+                    success: false;
+                    data: null;
+                    error: {
+                        /** @description Stable error code; see the catalogue in the README. */
+                        code: string;
+                        message: string;
+                        details?: {
+                            /** @description The request field, as a dotted path. */
+                            field: string;
+                            issue: string;
+                        }[];
+                    };
+                    /**
+                     * @description Identifies this request in our logs (also the X-Request-Id header).
+                     * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    request_id: string;
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Identifies this request in our logs; the same as `request_id` in an envelope. Quote it when asking for support. */
+        "X-Request-Id": string;
+        /** @description Seconds to wait before trying again. */
+        "Retry-After": string;
+        /** @description On a 503: seconds to wait before trying again. */
+        "Retry-After-On-503": string;
+        /** @description The challenge: `Bearer realm="paylink", error="invalid_token"` on 401, `Bearer realm="paylink", error="insufficient_scope"` on 403 (RFC 6750 §3); `Basic realm="paylink"` on the token endpoint’s 401. */
+        "WWW-Authenticate": string;
+        /** @description Present, `true`, when this answer is the stored answer to an earlier request with the same Idempotency-Key. */
+        "Idempotent-Replayed": "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -728,11 +800,32 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Send the client’s credentials either with HTTP Basic or as `client_id` and `client_secret` here, never both. */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    grant_type: "client_credentials";
+                    /**
+                     * @description Space-separated scopes, among those the client holds; all of them when absent.
+                     * @example payments:write payments:read
+                     */
+                    scope?: string;
+                    /**
+                     * @description With `client_secret`, instead of HTTP Basic (`client_secret_post`).
+                     * @example cli_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    client_id?: string;
+                    /** @description The client’s secret (`client_secret_post`). */
+                    client_secret?: string;
+                };
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -745,9 +838,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description?: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -776,6 +885,7 @@ export interface operations {
             /** @description Default Response */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -799,6 +909,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -817,6 +928,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -841,6 +953,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -871,9 +984,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -902,6 +1018,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -951,6 +1069,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -976,9 +1095,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1007,6 +1129,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1039,6 +1163,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -1048,6 +1173,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1073,9 +1199,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1104,6 +1233,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1138,6 +1269,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -1147,6 +1279,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1176,9 +1309,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1207,6 +1343,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1239,6 +1377,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -1254,6 +1393,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1286,6 +1426,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1315,9 +1456,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1346,6 +1490,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1402,6 +1548,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1424,9 +1572,42 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1455,6 +1636,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1511,6 +1694,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1565,9 +1749,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1596,6 +1783,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1628,6 +1817,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1637,6 +1827,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1686,9 +1877,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1717,6 +1911,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1761,6 +1957,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1804,9 +2001,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1835,6 +2035,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1867,6 +2069,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1876,6 +2079,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1906,9 +2110,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1937,6 +2144,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1974,6 +2183,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -1983,6 +2193,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2021,9 +2232,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2052,6 +2266,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2087,6 +2303,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @example pi_5g3k9c2m1q8w4e7r6t0y2u3i */
                 payment_intent_id: string;
             };
             cookie?: never;
@@ -2104,6 +2321,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2137,9 +2356,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2390,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2200,6 +2424,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example re_5g3k9c2m1q8w4e7r6t0y2u3i */
                 refund_id: string;
             };
             cookie?: never;
@@ -2209,6 +2434,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2242,9 +2468,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2273,6 +2502,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2305,6 +2536,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
             };
             cookie?: never;
@@ -2314,6 +2546,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2342,9 +2575,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2373,6 +2609,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2405,7 +2643,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example usr_5g3k9c2m1q8w4e7r6t0y2u3i */
                 user_id: string;
+                /** @example card_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_id: string;
             };
             cookie?: never;
@@ -2415,6 +2655,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,9 +2684,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2474,6 +2718,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2513,6 +2759,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2541,9 +2788,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2572,6 +2822,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2619,6 +2871,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2649,9 +2902,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2680,6 +2936,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2712,6 +2970,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2721,6 +2980,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2749,9 +3009,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2780,6 +3043,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2812,6 +3077,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2821,6 +3087,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2849,9 +3116,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2880,6 +3150,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,6 +3184,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
@@ -2930,6 +3203,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2958,9 +3232,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,6 +3266,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3021,15 +3300,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example we_5g3k9c2m1q8w4e7r6t0y2u3i */
                 endpoint_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Nothing: leave the body out, or send an empty JSON object. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3060,9 +3346,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3091,6 +3380,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3137,6 +3428,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3168,9 +3460,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3199,6 +3494,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +3528,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
@@ -3240,6 +3538,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3266,9 +3565,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3297,6 +3599,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3329,6 +3633,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
@@ -3338,6 +3643,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3377,9 +3683,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3408,6 +3717,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3440,15 +3751,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_5g3k9c2m1q8w4e7r6t0y2u3i */
                 event_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Nothing: leave the body out, or send an empty JSON object. */
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Default Response */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3468,9 +3786,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3499,6 +3820,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3538,6 +3861,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3563,9 +3887,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3594,6 +3921,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3643,6 +3972,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,9 +4004,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3705,6 +4038,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3737,6 +4072,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3746,6 +4082,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3771,9 +4108,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3802,6 +4142,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3848,6 +4190,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3870,9 +4213,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3901,6 +4247,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3933,6 +4281,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example cli_5g3k9c2m1q8w4e7r6t0y2u3i */
                 client_id: string;
             };
             cookie?: never;
@@ -3942,6 +4291,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3962,9 +4312,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3993,6 +4346,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4025,6 +4380,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -4034,6 +4390,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4061,9 +4418,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4092,6 +4452,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4124,6 +4486,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
             };
             cookie?: never;
@@ -4147,6 +4510,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4174,9 +4538,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4205,6 +4572,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4237,7 +4606,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -4256,6 +4627,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4283,9 +4655,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4314,6 +4689,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,7 +4723,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ten_5g3k9c2m1q8w4e7r6t0y2u3i */
                 tenant_id: string;
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -4362,6 +4741,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4385,9 +4765,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4416,6 +4799,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4455,6 +4840,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4473,6 +4859,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4506,6 +4893,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4529,9 +4917,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not ready (`service_unavailable`): retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4560,6 +4979,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4609,6 +5030,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4633,9 +5055,12 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4664,6 +5089,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4710,6 +5137,7 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4740,6 +5168,7 @@ export interface operations {
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4768,6 +5197,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4807,6 +5238,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4821,6 +5253,10 @@ export interface operations {
                 "x-paylink-session"?: string;
             };
             path: {
+                /**
+                 * @description The link token: the last segment of `pay_url`.
+                 * @example q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM
+                 */
                 token: string;
             };
             cookie?: never;
@@ -4844,6 +5280,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4879,9 +5316,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4910,6 +5378,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4945,6 +5415,10 @@ export interface operations {
                 "x-paylink-session"?: string;
             };
             path: {
+                /**
+                 * @description The link token: the last segment of `pay_url`.
+                 * @example q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM
+                 */
                 token: string;
             };
             cookie?: never;
@@ -4960,6 +5434,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4995,9 +5470,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many requests (`rate_limited`): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            /** @description Stable error code; see the catalogue in the README. */
+                            code: string;
+                            message: string;
+                            details?: {
+                                /** @description The request field, as a dotted path. */
+                                field: string;
+                                issue: string;
+                            }[];
+                        };
+                        /**
+                         * @description Identifies this request in our logs (also the X-Request-Id header).
+                         * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5026,6 +5532,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5058,6 +5566,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example cpa_5g3k9c2m1q8w4e7r6t0y2u3i */
                 card_processing_id: string;
             };
             cookie?: never;
@@ -5067,6 +5576,7 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5089,6 +5599,7 @@ export interface operations {
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,6 +5628,8 @@ export interface operations {
             /** @description An error, in the envelope. */
             "5XX": {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After-On-503"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -16,7 +16,7 @@ import { formatMajor } from '../domain/shared/money.js'
 import type { Confirmation, LoadKind, OpenResult, ReturnResult } from '../domain/payments/model.js'
 import type { Redirect } from '../processors/card-processor.js'
 import { ok } from '../http/plugins/envelope.js'
-import { Envelope, errorResponses } from '../http/schemas/common.js'
+import { Envelope, errorResponses, rateLimited } from '../http/schemas/common.js'
 import { payHeaders } from './headers.js'
 import { formatAmount, negotiate, STRINGS } from './i18n.js'
 import { renderPage, type Screen } from './templates.js'
@@ -45,7 +45,9 @@ function loadKind(request: FastifyRequest): LoadKind {
 
 const STATUS: Record<Screen, number> = { ready: 200, used: 410, expired: 410, not_found: 404, top_level: 200, returned: 200, redirect: 200 }
 
-const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) })
+const TokenParams = Type.Object({
+  token: Type.String({ maxLength: 200, description: 'The link token: the last segment of `pay_url`.', examples: ['q3XbL0mZ7sVw1cYk9RfT2uHn5JdA8pEo4GiKx6NlUyM'] }),
+})
 const SessionHeader = Type.Object({ [SESSION_HEADER]: Type.Optional(Type.String({ maxLength: 100, description: 'The page-session secret the page was rendered with.' })) })
 
 export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<'checkout' | 'limiter' | 'metrics'>) {
@@ -201,7 +203,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
           },
           { additionalProperties: false },
         ),
-        response: { 200: Envelope(PaymentResult), ...errorResponses },
+        response: { 200: Envelope(PaymentResult), ...rateLimited, ...errorResponses },
       },
     },
     async (request) => {
@@ -233,7 +235,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
         params: TokenParams,
         headers: SessionHeader,
         body: Type.Object({ answer: Type.Union([Type.Literal('approve'), Type.Literal('decline')]) }, { additionalProperties: false }),
-        response: { 200: Envelope(PaymentResult), ...errorResponses },
+        response: { 200: Envelope(PaymentResult), ...rateLimited, ...errorResponses },
       },
     },
     async (request) =>

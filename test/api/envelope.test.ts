@@ -256,6 +256,8 @@ describe('a failure on our side is 500 internal_error and shows no internals', (
       }
       const ready = await api.get('/readyz')
       expectError(ready, 503, 'service_unavailable')
+      // A 503 says when to come back (RFC 9110 §10.2.3), so that balancers and SDKs do not retry in a tight loop.
+      expect(ready.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/)
     } finally {
       await broken.close().catch(() => {})
       await drop()
@@ -347,7 +349,9 @@ describe('GET /openapi.json describes every route with the envelope around its o
   })
 
   it('documents the error envelope for the errors of every authenticated route', () => {
-    for (const { op } of operations().filter((o) => (o.op.security ?? []).length > 0)) {
+    // (The token endpoint's security is its client authentication, and it answers in OAuth's own form.)
+    const withToken = (o: { op: Operation }) => ((o.op.security ?? []) as Record<string, unknown>[]).some((s) => 'oauth2' in s)
+    for (const { op } of operations().filter(withToken)) {
       const schema = op.responses['4XX']?.content?.['application/json']?.schema
       expect(schema, op.operationId).toBeDefined()
       expect(fits(op.operationId!, '4XX', { success: false, data: null, error: { code: 'not_found', message: 'No such object.' }, request_id: 'req_x' })).toBe(true)

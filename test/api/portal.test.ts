@@ -232,6 +232,8 @@ describe('a portal session is a bearer credential for the /v1/platform routes', 
     const r = await portal.post('/v1/platform/portal-sessions', { expires_in: 86_400 })
     expect(r.status).toBe(403)
     expect(r.body.error.code).toBe('forbidden')
+    // As every 403 of a bearer route, it says why in the challenge (RFC 6750 §3).
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="paylink", error="insufficient_scope"')
   })
 
   it('refuses a made-up or altered secret (401)', async () => {

@@ -8,6 +8,7 @@ import * as oauth from 'oauth4webapi'
 import { TENANT_SCOPES } from '../../src/domain/oauth/scopes.js'
 import { MINUTE } from './clock.js'
 import type { TestServer } from './server.js'
+import { serverFetch } from './prism.js'
 
 export interface TestTenant {
   tenantId: string
@@ -40,13 +41,14 @@ export async function getToken(
   opts: { scope?: string; method?: 'basic' | 'post' } = {},
 ): Promise<string> {
   const issuer = new URL(server.baseUrl)
-  const discovery = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true })
+  const through = { [oauth.allowInsecureRequests]: true, [oauth.customFetch]: serverFetch() }
+  const discovery = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...through })
   const as = await oauth.processDiscoveryResponse(issuer, discovery)
   const c: oauth.Client = { client_id: client.clientId }
   const auth = opts.method === 'post' ? oauth.ClientSecretPost(client.clientSecret) : oauth.ClientSecretBasic(client.clientSecret)
   const params = new URLSearchParams()
   if (opts.scope) params.set('scope', opts.scope)
-  const response = await oauth.clientCredentialsGrantRequest(as, c, auth, params, { [oauth.allowInsecureRequests]: true })
+  const response = await oauth.clientCredentialsGrantRequest(as, c, auth, params, through)
   const result = await oauth.processClientCredentialsResponse(as, c, response)
   return result.access_token
 }
@@ -66,7 +68,12 @@ export interface CallOptions {
   raw?: string
 }
 
-/** A JSON client for the API: `api.post('/v1/…', body, {token})`. */
+/**
+ * A JSON client for the API: `api.post('/v1/…', body, {token})`. With PAYLINK_PRISM=1 it goes
+ * through Prism (see prism.ts), but for raw JSON payloads: Prism parses and re-serialises a JSON
+ * body, which would change the very bytes such a test sends on purpose (malformed JSON,
+ * duplicate keys, numbers beyond a double's precision).
+ */
 export function apiClient(server: TestServer, defaultToken?: string) {
   const call = async (method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...opts.headers }
@@ -76,7 +83,8 @@ export function apiClient(server: TestServer, defaultToken?: string) {
     if (opts.raw !== undefined) payload = opts.raw
     else if (body !== undefined) payload = JSON.stringify(body)
     if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
-    const res = await fetch(server.baseUrl + path, { method, headers, body: payload })
+    const rawJson = opts.raw !== undefined && /json/i.test(Object.entries(headers).find(([h]) => h.toLowerCase() === 'content-type')?.[1] ?? '')
+    const res = await (rawJson ? fetch : serverFetch())(server.baseUrl + path, { method, headers, body: payload })
     const text = await res.text()
     let parsed: unknown = text
     try {

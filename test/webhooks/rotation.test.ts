@@ -4,7 +4,7 @@
  * The receiver checks each delivery with each secret alone, with `standardwebhooks`.
  */
 import { describe, expect, it } from 'vitest'
-import { HOUR, MINUTE, SECOND, pay, type EndpointPayer, type Receiver } from '../helpers/index.js'
+import { HOUR, MINUTE, SECOND, expectFieldRefused, pay, type EndpointPayer, type Receiver } from '../helpers/index.js'
 import { eventOf, webhookTestFile } from './support.js'
 
 const OVERLAP = 24 * HOUR
@@ -42,6 +42,24 @@ describe('rotate-secret answers a new secret, shown only then', () => {
     expect((await payer.api.post('/v1/platform/webhook-endpoints/we_doesnotexist/rotate-secret')).status).toBe(404)
     await payer.api.delete(`/v1/platform/webhook-endpoints/${payer.endpointId}`)
     expect((await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`)).status).toBe(404)
+  })
+})
+
+describe('rotate-secret takes no input: no body, or an empty JSON object', () => {
+  it('rotates with {} as with no body, and refuses a field by name without rotating', async () => {
+    const { hooks, payer } = await tenant()
+    const withEmpty = await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`, {})
+    expect(withEmpty.status).toBe(200)
+    const newSecret = withEmpty.body.data.secret as string
+    expect(newSecret).not.toBe(payer.secret)
+    hooks.secrets.push(newSecret)
+
+    expectFieldRefused(await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`, { secret: 'whsec_mine' }), 'secret')
+    expect((await payer.api.post(`/v1/platform/webhook-endpoints/${payer.endpointId}/rotate-secret`, null)).status).toBe(422)
+    // The refused calls rotated nothing: the old and the new secret sign, and no third one.
+    const delivered = await paidAndReceived(hooks, payer)
+    expect(delivered.verifiedBy.sort()).toEqual([payer.secret, newSecret].sort())
+    expect(delivered.signature.split(' ')).toHaveLength(2)
   })
 })
 

@@ -52,6 +52,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService, portal:
 /** The calling tenant; only on routes with a tenant scope. */
 export function tenantOf(request: FastifyRequest): TenantId {
   const tenantId = request.principal?.tenantId
+  // (Its 403 gets the insufficient_scope challenge from the envelope, as every 403 of a bearer route.)
   if (!tenantId) throw new AppError('forbidden', 'This route is for tenant clients.')
   return tenantId
 }

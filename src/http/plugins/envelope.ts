@@ -27,8 +27,22 @@ export const pageFrom = <T, J>(request: FastifyRequest, result: Page<T>, present
 /** A listing's query with its page size (20 unless asked). */
 export const withLimit = <Q extends { limit?: number }>(query: Q) => ({ ...query, limit: query.limit ?? 20 })
 
+/**
+ * How long a client should wait after a 503 (not ready: the database does not answer, migrations
+ * are pending, or the process is shutting down). RFC 9110 §10.2.3: a 503 may say when to come
+ * back; load balancers and SDKs read it, and without it some retry at once, in a tight loop.
+ */
+const RETRY_AFTER_UNAVAILABLE_S = 5
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string, details?: FieldIssue[]) {
   const status = HTTP_STATUS[code]
+  if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_S))
+  // On a route that takes a bearer token, every 401 and 403 carries the challenge (RFC 6750 §3),
+  // whichever layer refused: the auth plugin sets its own (with the scope); a service's refusal
+  // (a portal session asking to make portal links) gets the generic one.
+  if ((status === 401 || status === 403) && request.routeOptions.config?.scope && !reply.hasHeader('www-authenticate')) {
+    reply.header('www-authenticate', `Bearer realm="paylink", error="${status === 401 ? 'invalid_token' : 'insufficient_scope'}"`)
+  }
   const fallback = ERROR_CATALOGUE[code].message
   const error: { code: ErrorCode; message: string; details?: FieldIssue[] } = { code, message: message ?? fallback }
   if (details?.length) error.details = details

@@ -3,6 +3,8 @@
  * metadata (RFC 8414) and the JWKS. These answer in OAuth's own forms, not the envelope.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SwaggerTransform } from '@fastify/swagger'
+import { Type } from 'typebox'
 import type { App, Uses } from '../types.js'
 import { OAuthError } from '../../domain/oauth/tokens.js'
 import type { ClientId } from '../../domain/shared/ids.js'
@@ -45,11 +47,33 @@ function sendOAuthError(reply: FastifyReply, err: OAuthError) {
   return reply.header('cache-control', 'no-store').send(oauthErrorJson(err))
 }
 
+/**
+ * The token request's form, for the OpenAPI document only. Fastify never validates the body
+ * against it (the handler reads the form itself): every mistake must still be answered in
+ * RFC 6749's own words (`invalid_request`, `unsupported_grant_type`, `invalid_client`), not as
+ * a schema error. Unknown parameters are ignored (RFC 6749 §3.2), so the form is open.
+ */
+const TokenRequestForm = Type.Object(
+  {
+    grant_type: Type.Literal('client_credentials'),
+    scope: Type.Optional(Type.String({ description: 'Space-separated scopes, among those the client holds; all of them when absent.', examples: ['payments:write payments:read'] })),
+    client_id: Type.Optional(Type.String({ description: 'With `client_secret`, instead of HTTP Basic (`client_secret_post`).', examples: ['cli_5g3k9c2m1q8w4e7r6t0y2u3i'] })),
+    client_secret: Type.Optional(Type.String({ description: 'The client’s secret (`client_secret_post`).' })),
+  },
+  { description: 'Send the client’s credentials either with HTTP Basic or as `client_id` and `client_secret` here, never both.' },
+)
+
+/** Documents the form body and the two ways to authenticate, without Fastify validating either. */
+const documentTokenRequest: SwaggerTransform = ({ schema, url }) => ({
+  url,
+  schema: { ...schema, body: TokenRequestForm, security: [{ clientBasic: [] }, {}] } as typeof schema,
+})
+
 export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Uses<'tokens' | 'keys' | 'config' | 'limiter'>) {
   app.post(
     '/oauth/token',
     {
-      config: { oauthErrors: true },
+      config: { oauthErrors: true, swaggerTransform: documentTokenRequest },
       schema: {
         operationId: 'createAccessToken',
         summary: 'Get an access token (client credentials grant)',
@@ -57,7 +81,8 @@ export function oauthRoutes(app: App, { tokens, keys, config, limiter }: Uses<'t
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
         // A rate-limited request is refused in the envelope (rate_limited, with Retry-After), like every other rule.
-        response: { 200: AccessToken, 429: ErrorEnvelope, '4XX': OAuthErrorBody },
+        // 401 is invalid_client, with a Basic challenge (RFC 6749 §5.2).
+        response: { 200: AccessToken, 401: OAuthErrorBody, 429: ErrorEnvelope, '4XX': OAuthErrorBody },
       },
     },
     async (request, reply) => {

@@ -17,6 +17,8 @@ interface RequestSchemas {
   querystring?: TSchema
   body?: TSchema
   headers?: TSchema
+  /** Set by `noInput`: the body may be left out. */
+  'x-optional-body'?: true
 }
 
 export function operation<const R extends RequestSchemas, const A extends Record<number, TSchema>>(scope: Scope, meta: OperationMeta, request: R, answer: A) {
@@ -24,7 +26,26 @@ export function operation<const R extends RequestSchemas, const A extends Record
   return {
     config: { scope },
     schema: { operationId, summary, tags: [tag], ...(description ? { description } : {}), ...request, response: { ...answer, ...errorResponses } },
+    ...(request['x-optional-body'] ? { preValidation: bodyDefaultsToEmpty } : {}),
   }
+}
+
+/**
+ * The body of an action that takes no input (rotate a secret, redeliver an event): leave it out,
+ * or send `{}` — many HTTP clients always send a JSON body with a POST. A field in it is refused
+ * as unknown (422 naming it), as on every other route, rather than silently ignored: a client
+ * that believes it passes an option learns that it does not. The document marks the body
+ * optional (`x-optional-body`, read by src/http/openapi.ts).
+ */
+export const noInput = {
+  body: Type.Object({}, { additionalProperties: false, description: 'Nothing: leave the body out, or send an empty JSON object.' }),
+  'x-optional-body': true,
+} as const
+
+/** An absent body is validated as `{}` (Fastify would validate it as null); a JSON `null` stays null, and is refused. */
+function bodyDefaultsToEmpty(request: { body: unknown }, _reply: unknown, done: () => void) {
+  if (request.body === undefined) request.body = {}
+  done()
 }
 
 /** The success answer: `data` is the object. */

@@ -2,7 +2,7 @@
 import { Type } from 'typebox'
 import type { App, Uses } from '../types.js'
 import { AppError } from '../../domain/shared/errors.js'
-import { Envelope, errorResponses } from '../schemas/common.js'
+import { Envelope, errorResponses, unavailable } from '../schemas/common.js'
 
 const Health = Type.Object({ status: Type.Literal('ok') })
 const Ready = Type.Object({ status: Type.Literal('ready'), database: Type.Literal('ok'), migrations: Type.Literal('applied') })
@@ -29,7 +29,7 @@ export function opsRoutes(app: App, { pendingMigrations, metrics }: Uses<'pendin
         operationId: 'getReadiness',
         summary: 'Readiness: the database answers and every migration is applied',
         tags: ['operations'],
-        response: { 200: Envelope(Ready), ...errorResponses },
+        response: { 200: Envelope(Ready), ...unavailable, ...errorResponses },
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import { KEY_PATTERN, requestHash } from '../idempotency.js'
 import { invalid } from '../../domain/shared/errors.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok } from '../plugins/envelope.js'
-import { Envelope, IdOf, errorResponses } from '../schemas/common.js'
+import { Envelope, IdOf, errorResponses, rateLimited } from '../schemas/common.js'
 import { PaymentLink } from '../schemas/objects.js'
 import { paymentLinkJson } from '../presenters/index.js'
 import { RULES } from '../plugins/rate-limit.js'
@@ -36,7 +36,7 @@ export function paymentLinkRoutes(app: App, { payments, idempotency, limiter, me
         tags: ['payments'],
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters.' })) }),
         body: MintBody,
-        response: { 201: Envelope(PaymentLink), ...errorResponses },
+        response: { 201: Envelope(PaymentLink), ...rateLimited, ...errorResponses },
       },
     },
     async (request, reply) => {

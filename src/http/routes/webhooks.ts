@@ -5,7 +5,7 @@ import type { EventId, WebhookEndpointId } from '../../domain/shared/ids.js'
 import { tenantOf } from '../plugins/auth.js'
 import { ok, pageFrom, withLimit } from '../plugins/envelope.js'
 import { deliveryJson, endpointJson, endpointWithSecretJson, eventJson, redeliveryJson } from '../presenters/index.js'
-import { answers, answersList, answersPage, idParam, listQuery, operation, type OperationMeta } from './operation.js'
+import { answers, answersList, answersPage, idParam, listQuery, noInput, operation, type OperationMeta } from './operation.js'
 import { Delivery, Redelivery, WebhookEndpoint, WebhookEndpointWithSecret, WebhookEvent } from '../schemas/objects.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
@@ -81,7 +81,7 @@ export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
 
   app.post(
     '/v1/platform/webhook-endpoints/:endpoint_id/rotate-secret',
-    operation('webhooks:write', ROTATE, { params: EndpointParams }, answers(WebhookEndpointWithSecret)),
+    operation('webhooks:write', ROTATE, { params: EndpointParams, ...noInput }, answers(WebhookEndpointWithSecret)),
     async (request) => {
       const { endpoint, secret } = await webhooks.rotateSecret(tenantOf(request), endpointId(request))
       return ok(request, endpointWithSecretJson(endpoint, secret))
@@ -111,7 +111,7 @@ export function webhookRoutes(app: App, { webhooks }: Uses<'webhooks'>) {
 
   app.post(
     '/v1/platform/events/:event_id/redeliver',
-    operation('webhooks:write', ['redeliverEvent', 'Send an event again to every enabled endpoint', 'webhooks'], { params: EventParams }, answers(Redelivery, 202)),
+    operation('webhooks:write', ['redeliverEvent', 'Send an event again to every enabled endpoint', 'webhooks'], { params: EventParams, ...noInput }, answers(Redelivery, 202)),
     async (request, reply) => reply.code(202).send(ok(request, redeliveryJson(request.params.event_id, await webhooks.redeliver(tenantOf(request), eventId(request))))),
   )
 }

@@ -50,6 +50,12 @@ export const errorResponses = {
   '5XX': ErrorEnvelope,
 }
 
+/** The answer of a route under a rate limit (`rate_limited`, with Retry-After; src/http/openapi.ts declares the header). */
+export const rateLimited = { 429: Type.Object(ErrorEnvelope.properties, { additionalProperties: false, description: 'Too many requests (`rate_limited`): retry after Retry-After seconds.' }) }
+
+/** The answer of a route that may be unable to serve (`service_unavailable`, with Retry-After). */
+export const unavailable = { 503: Type.Object(ErrorEnvelope.properties, { additionalProperties: false, description: 'Not ready (`service_unavailable`): retry after Retry-After seconds.' }) }
+
 export const IdOf = (kind: IdKind, description?: string) => Type.String({ pattern: idPattern(kind), maxLength: 80, ...(description ? { description } : {}) })
 
 export const Timestamp = Type.String({ format: 'date-time' })
