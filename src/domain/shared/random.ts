@@ -35,6 +35,16 @@ export function randomBase32(n: number): string {
   return out
 }
 
+/** A time in milliseconds (0 to 2^50) as 10 characters of the same alphabet, most significant first: later times sort after. */
+export function timeBase32(ms: number): string {
+  let out = ''
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[ms % 32]! + out
+    ms = Math.floor(ms / 32)
+  }
+  return out
+}
+
 /** `n` random bytes as base64url. */
 export function randomToken(n = 32): string {
   if (n > 256) return randomBytes(n).toString('base64url')
