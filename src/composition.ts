@@ -136,7 +136,8 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
       if (lagMs !== undefined) metrics.deliveryLag.observe(lagMs / 1000)
     },
   })
-  background = new BackgroundRunner(deliveryWorker, lifecycle, (err) => deps.onBackgroundError?.(err), config.workerPollSeconds * 1000)
+  const portal = new PortalService(store, clock, tokens, { publicBaseUrl: config.publicBaseUrl })
+  background = new BackgroundRunner(deliveryWorker, lifecycle, portal, (err) => deps.onBackgroundError?.(err), config.workerPollSeconds * 1000)
   const runner = background
   let unlisten: (() => Promise<void>) | undefined
   const startWorker = async () => {
@@ -178,7 +179,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     users: new UserService(store, clock),
     payments,
     idempotency: new IdempotentReplies(store, sealer, clock),
-    portal: new PortalService(store, clock, tokens, { publicBaseUrl: config.publicBaseUrl }),
+    portal,
     insights: new PaymentInsights(store, clock, payments),
   }
 }

@@ -1,12 +1,17 @@
 /**
  * The background loop of a `ROLE=all` or `ROLE=worker` process: deliver due webhooks,
- * expire due links, recover stuck payments. It polls every WORKER_POLL_SECONDS (1), is woken
+ * expire due links, recover stuck payments, sweep ended portal sessions. It polls every WORKER_POLL_SECONDS (1), is woken
  * early when this process or (through a notice, see notify.ts) another has just queued
  * something, and goes on at once while a backlog lasts.
  * `stop()` stops claiming and waits for deliveries in flight to be recorded.
  */
 import type { DeliveryWorker } from './worker.js'
 import type { Lifecycle } from '../domain/payments/lifecycle.js'
+
+/** What else a pass tidies: ended portal links and sessions. */
+export interface Housekeeping {
+  sweepExpired(): Promise<unknown>
+}
 
 export class BackgroundRunner {
   private timer: NodeJS.Timeout | undefined
@@ -18,6 +23,7 @@ export class BackgroundRunner {
   constructor(
     private readonly worker: DeliveryWorker,
     private readonly lifecycle: Lifecycle,
+    private readonly portal: Housekeeping,
     private readonly onError: (err: unknown) => void,
     private readonly intervalMs = 1000,
   ) {}
@@ -27,6 +33,7 @@ export class BackgroundRunner {
     await this.lifecycle.sweepExpired()
     await this.lifecycle.recoverProcessing()
     await this.lifecycle.recoverRefunds()
+    await this.portal.sweepExpired()
     await this.worker.drain()
   }
 

@@ -23,6 +23,7 @@ import {
   newCard,
   pay,
   setupPayer,
+  startPrivateServer,
   startServer,
   type TestServer,
 } from '../helpers/index.js'
@@ -262,5 +263,40 @@ describe('the portal’s HTML route can look a link or a session up without usin
     expect(await server.services.portal.peekLink(short.token)).toEqual({ ...valid, state: 'expired' })
     expect(await server.services.portal.peekLink(`plk_${'z'.repeat(43)}`)).toEqual({ state: 'unknown' })
     expect(await server.services.portal.sessionTenant('pps_nope')).toEqual({ state: 'unknown' })
+  })
+})
+
+describe('ended portal links and sessions are swept a week after they end', () => {
+  it('keeps them answering "used" and "expired" for a week, then deletes them: the link is then not found, and grants nothing', async () => {
+    // The sweep crosses tenants and reads the clock: on a database of its own, so it touches no other file's sessions.
+    const own = await startPrivateServer()
+    try {
+      const p = await setupPayer(own)
+      const exchangeOn = (token: string) => apiClient(own).post('/portal/api/sessions', { token })
+      const used = await portalLink(p, { expires_in: 60 })
+      const session = await exchangeOn(used.token)
+      expect(session.status).toBe(201)
+      const unused = await portalLink(p, { expires_in: 60 })
+      const rows = async () => (await own.db.query<{ n: number }>('SELECT count(*)::int AS n FROM portal_sessions WHERE tenant_id = $1', [p.tenant.tenantId]))[0]!.n
+      expect(await rows()).toBe(2)
+
+      own.clock.advance(2 * 24 * HOUR)
+      await own.services.background.tick()
+      expect(await rows()).toBe(2)
+      expect((await exchangeOn(used.token)).body.error.code).toBe('portal_link_used')
+      expect((await exchangeOn(unused.token)).body.error.code).toBe('portal_link_expired')
+
+      own.clock.advance(6 * 24 * HOUR)
+      await own.services.background.tick()
+      expect(await rows()).toBe(0)
+      for (const token of [used.token, unused.token]) {
+        const r = await exchangeOn(token)
+        expect(r.status).toBe(404)
+        expect(r.body.error.code).toBe('portal_link_not_found')
+      }
+      expect((await apiClient(own, session.body.data.secret).get('/v1/platform/payment-intents')).status).toBe(401)
+    } finally {
+      await own.close()
+    }
   })
 })

@@ -41,6 +41,10 @@ export const PORTAL_SECRET_PREFIX = 'pps_'
 /** Seconds a portal link (and its session) lives: from 60 s to a day, an hour unless asked. */
 export const PORTAL_TTL = { min: 60, max: 86_400, default: 3_600 } as const
 
+/** How long an ended link or session is kept (it still answers "used" / "expired"), then swept. */
+export const PORTAL_KEEP_ENDED_MS = 7 * 24 * 3600 * 1000
+const SWEEP_EVERY_MS = 60_000
+
 /** 32 random bytes in base64url: 43 characters. Anything else is not a token we made. */
 const LINK_TOKEN = /^plk_[A-Za-z0-9_-]{43}$/
 const SESSION_SECRET = /^pps_[A-Za-z0-9_-]{43}$/
@@ -83,6 +87,7 @@ const SESSION_CACHE_SIZE = 10_000
 
 export class PortalService {
   private readonly verified = new Map<string, CachedSession>()
+  private lastSweep = -Infinity
 
   constructor(
     private readonly store: Store,
@@ -118,6 +123,19 @@ export class PortalService {
     const expiresAt = new Date(now.getTime() + expiresIn * 1000)
     await this.store.portal.insertLink(tenantId, { id: newId('portalSession'), linkHash: sha256(token), clientId, scopes, expiresAt, now })
     return { url: `${this.options.publicBaseUrl}/portal/${token}`, expiresAt }
+  }
+
+  /**
+   * The background sweep: deletes links and sessions a week after they ended
+   * (`PORTAL_KEEP_ENDED_MS`), at most once a minute per process and `limit` rows a pass.
+   * Until then an old link still answers "used" or "expired"; after, "not found" — it
+   * grants nothing either way. Answers how many rows went.
+   */
+  async sweepExpired(limit = 500): Promise<number> {
+    const now = this.clock.now().getTime()
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return 0
+    this.lastSweep = now
+    return this.store.portal.deleteExpiredAcrossTenants(new Date(now - PORTAL_KEEP_ENDED_MS), limit)
   }
 
   /** `POST /portal/api/sessions`: the link's token for a session, once. */

@@ -166,6 +166,14 @@ export class PortalRepository {
     return row && sessionFrom(row)
   }
 
+  /** Deletes up to `limit` links and sessions that expired at or before `before`, oldest first; answers how many. Crosses tenants: a sweep. */
+  async deleteExpiredAcrossTenants(before: Date, limit: number): Promise<number> {
+    return this.q.run(
+      `DELETE FROM portal_sessions WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM portal_sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`,
+      [before, limit],
+    )
+  }
+
   /** Every bucket from `from` (inclusive) to `to` (exclusive), `stepHours` apart; `unit` is the date_trunc unit of that step. */
   async stats(tenantId: TenantId, currency: CurrencyCode, range: { from: Date; to: Date; unit: 'hour' | 'day'; stepHours: number }): Promise<StatsBucket[]> {
     const rows = await this.q.query<{ start: Date; succeeded: number; failed: number; collected: number | string }>(STATS, [
