@@ -114,7 +114,7 @@ export async function buildHttpApp(services: Services, opts: { logger?: FastifyB
     await services.close()
   })
   registerErrorEnvelope(app)
-  registerAuth(app, services.tokens, services.portal)
+  registerAuth(app, services.tokens, services.portal, services.limiter)
 
   // Every operation states its security for the OpenAPI document: its scope, or none.
   app.addHook('onRoute', (route) => {

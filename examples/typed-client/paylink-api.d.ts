@@ -774,6 +774,36 @@ export interface components {
                 };
             };
         };
+        /** @description Too many portal session secrets (`Bearer pps_…`) that opened nothing came from this address (`rate_limited`); Retry-After says when to try again. */
+        TooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {boolean} */
+                    success: false;
+                    data: null;
+                    error: {
+                        /** @description Stable error code; see the catalogue in the README. */
+                        code: string;
+                        message: string;
+                        details?: {
+                            /** @description The request field, as a dotted path. */
+                            field: string;
+                            issue: string;
+                        }[];
+                    };
+                    /**
+                     * @description Identifies this request in our logs (also the X-Request-Id header).
+                     * @example req_5g3k9c2m1q8w4e7r6t0y2u3i
+                     */
+                    request_id: string;
+                };
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -986,6 +1016,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1097,6 +1128,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1201,6 +1233,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1311,6 +1344,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1458,6 +1492,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1751,6 +1786,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -1879,6 +1915,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2003,6 +2040,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2112,6 +2150,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2234,6 +2273,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2358,6 +2398,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2470,6 +2511,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2577,6 +2619,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2686,6 +2729,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2790,6 +2834,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -2904,6 +2949,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3011,6 +3057,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3118,6 +3165,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3234,6 +3282,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3348,6 +3397,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3462,6 +3512,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3567,6 +3618,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3685,6 +3737,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3788,6 +3841,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -3889,6 +3943,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4006,6 +4061,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4110,6 +4166,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4215,6 +4272,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4314,6 +4372,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4420,6 +4479,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4540,6 +4600,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4657,6 +4718,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -4767,6 +4829,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {
@@ -5057,6 +5120,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An error, in the envelope. */
             "4XX": {
                 headers: {

@@ -1,6 +1,6 @@
 /**
  * What the OpenAPI document says of every operation alike, because the app — not a route —
- * does it: the headers of the answers, the 401/403 the auth plugin gives on every route with a
+ * does it: the headers of the answers, the 401/403/429 the auth plugin gives on every route with a
  * scope, and an example for every path parameter. Applied to the whole document once it is
  * generated from the routes (`transformObject` of @fastify/swagger); the routes' own schemas,
  * which Fastify validates and serialises with, are left alone.
@@ -60,6 +60,7 @@ const IDEMPOTENT_REPLAYED: Header = {
 const AUTH_ANSWERS: Record<string, { name: string; description: string }> = {
   '401': { name: 'Unauthorized', description: 'No access token, or one that is invalid or expired (`unauthorized`).' },
   '403': { name: 'Forbidden', description: 'The access token lacks the scope (`forbidden`), or is not a tenant client’s on a tenant route.' },
+  '429': { name: 'TooManyRequests', description: 'Too many portal session secrets (`Bearer pps_…`) that opened nothing came from this address (`rate_limited`); Retry-After says when to try again.' },
 }
 
 /** The headers above, declared once in `components.headers` and referred to by name. */
@@ -92,7 +93,7 @@ export function documentAppAnswers<D>(doc: D): D {
       const envelope = answers['4XX']
       if (op.security?.some((s) => 'oauth2' in s) && envelope && !('$ref' in envelope)) {
         for (const [status, { name, description }] of Object.entries(AUTH_ANSWERS)) {
-          responses[name] ??= { description, content: envelope.content, headers: { 'X-Request-Id': ref('X-Request-Id'), 'WWW-Authenticate': ref('WWW-Authenticate') } }
+          responses[name] ??= { description, content: envelope.content, headers: { 'X-Request-Id': ref('X-Request-Id'), ...(status === '429' ? { 'Retry-After': ref('Retry-After') } : { 'WWW-Authenticate': ref('WWW-Authenticate') }) } }
           answers[status] ??= { $ref: `#/components/responses/${name}` }
         }
       }

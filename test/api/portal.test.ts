@@ -237,6 +237,28 @@ describe('a portal session is a bearer credential for the /v1/platform routes', 
     expect(r.headers.get('www-authenticate')).toBe('Bearer realm="paylink", error="insufficient_scope"')
   })
 
+  it('counts secrets that open nothing against the caller’s address: after 60, even a good one from there waits (429), and others are not affected', async () => {
+    const limited = await startServer({ RATE_LIMIT_MULTIPLIER: '1', TRUST_PROXY: '127.0.0.1/32, ::1' })
+    try {
+      const p = await setupPayer(limited)
+      const link = await portalLink(p)
+      const secret = (await apiClient(limited).post('/portal/api/sessions', { token: link.token })).body.data.secret as string
+      const from = (ip: string, bearer: string) => apiClient(limited, bearer).get('/v1/platform/payment-intents', { headers: { 'x-forwarded-for': ip } })
+      const statuses: number[] = []
+      for (let i = 0; i < 61; i++) statuses.push((await from('203.0.113.9', `pps_${String(i).padStart(43, 'x')}`)).status)
+      expect(statuses.slice(0, 60)).toEqual(Array(60).fill(401))
+      expect(statuses[60]).toBe(429)
+      const waiting = await from('203.0.113.9', secret)
+      expect(waiting.status).toBe(429)
+      expect(waiting.headers.get('retry-after')).toMatch(/^\d+$/)
+      expect((await from('198.51.100.7', secret)).status).toBe(200)
+      // Access tokens (JWTs) are checked by signature, not looked up: this limit is not theirs.
+      expect((await p.api.get('/v1/platform/payment-intents', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200)
+    } finally {
+      await limited.close()
+    }
+  })
+
   it('refuses a made-up or altered secret (401)', async () => {
     const p = await setupPayer(server)
     const { secret } = await portalSession(p)

@@ -13,6 +13,7 @@ import { AppError } from '../../domain/shared/errors.js'
 import type { TenantId } from '../../domain/shared/ids.js'
 import type { Principal, TokenService } from '../../domain/oauth/tokens.js'
 import type { Scope } from '../../domain/oauth/scopes.js'
+import { RULES, type RateLimiter } from './rate-limit.js'
 import { isPortalSecret, type PortalService } from '../../domain/portal/service.js'
 
 declare module 'fastify' {
@@ -29,7 +30,7 @@ declare module 'fastify' {
 
 const challenge = (extra = '') => ({ 'www-authenticate': `Bearer realm="paylink", error="invalid_token"${extra}` })
 
-export function registerAuth(app: FastifyInstance, tokens: TokenService, portal: PortalService) {
+export function registerAuth(app: FastifyInstance, tokens: TokenService, portal: PortalService, limiter: RateLimiter) {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope
@@ -38,8 +39,14 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService, portal:
     const match = header ? /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) : null
     if (!match) throw new AppError('unauthorized', 'Send an access token: Authorization: Bearer <token>.', undefined, challenge())
     const bearer = match[1]!
-    const principal = isPortalSecret(bearer) ? await portal.authenticate(bearer) : await tokens.verify(bearer)
-    if (!principal) throw new AppError('unauthorized', 'The access token is invalid or expired.', undefined, challenge())
+    // A JWT is checked by its signature alone; a portal secret by a database lookup, so guessing those is rate-limited per address.
+    const secret = isPortalSecret(bearer)
+    if (secret) await limiter.check(RULES.unknownSecretPerIp, request.ip, { peek: true })
+    const principal = secret ? await portal.authenticate(bearer) : await tokens.verify(bearer)
+    if (!principal) {
+      if (secret) await limiter.check(RULES.unknownSecretPerIp, request.ip).catch(() => {})
+      throw new AppError('unauthorized', 'The access token is invalid or expired.', undefined, challenge())
+    }
     if (!principal.scopes.has(scope)) {
       throw new AppError('forbidden', `The access token lacks the scope "${scope}".`, undefined, {
         'www-authenticate': `Bearer realm="paylink", error="insufficient_scope", scope="${scope}"`,

@@ -7,7 +7,9 @@
  * - /pay page loads: 120 per IP, and 20 unknown tokens per IP per 10 minutes (guessing);
  * - the token endpoint: 300 per IP (before the slow secret check), and 30 tokens per client,
  *   counted only once the client has proved its secret, so nobody can use up another's;
- * - minting: 600 per tenant.
+ * - minting: 600 per tenant;
+ * - portal session secrets (`Bearer pps_…`) that open nothing: 60 per IP per 10 minutes, then
+ *   every such bearer from that address is refused before its database lookup.
  */
 import type { Redis } from 'ioredis'
 import { AppError } from '../../domain/shared/errors.js'
@@ -26,6 +28,7 @@ export const RULES = {
   tokenPerIp: { name: 'token_ip', limit: 300, windowMs: 60_000 },
   tokenPerClient: { name: 'token_client', limit: 30, windowMs: 60_000 },
   mintPerTenant: { name: 'mint_tenant', limit: 600, windowMs: 60_000 },
+  unknownSecretPerIp: { name: 'unknown_secret_ip', limit: 60, windowMs: 600_000 },
 } satisfies Record<string, RateRule>
 
 export interface RateStore {
