@@ -80,25 +80,22 @@ async function main() {
   const api = await startPaylink({ databaseUrl: bdb.url, encryptionKey: key.toString('hex'), role: 'api' })
   const s = await seed(bdb.db, key, api.baseUrl, receiver.url)
   webhookSecret = s.webhookSecret
-  const baselinePort = await freePort()
-  const baseline = startChild('baseline', ['--import', 'tsx', 'bench/baseline.ts'], {
-    DATABASE_URL: bdb.url,
-    PORT: String(baselinePort),
-    BASELINE_TENANT: s.tenantId,
-    BASELINE_ACCOUNT: s.accountId,
-  })
-  const leanPort = await freePort()
-  const leanBaseline = startChild('lean baseline', ['--import', 'tsx', 'bench/baseline.ts'], {
-    DATABASE_URL: bdb.url,
-    PORT: String(leanPort),
-    BASELINE_TENANT: s.tenantId,
-    BASELINE_ACCOUNT: s.accountId,
-    BASELINE_KIND: 'lean',
-  })
-  await baseline.waitFor(/baseline listening/)
-  await leanBaseline.waitFor(/baseline listening/)
-  const baselineUrl = `http://127.0.0.1:${baselinePort}`
-  const leanUrl = `http://127.0.0.1:${leanPort}`
+  /** bench/baseline.ts of one kind, listening; its URL. */
+  const startBaseline = async (kind: 'schema' | 'lean') => {
+    const port = await freePort()
+    const child = startChild(kind === 'lean' ? 'lean baseline' : 'baseline', ['--import', 'tsx', 'bench/baseline.ts'], {
+      DATABASE_URL: bdb!.url,
+      PORT: String(port),
+      BASELINE_TENANT: s.tenantId,
+      BASELINE_ACCOUNT: s.accountId,
+      BASELINE_KIND: kind,
+    })
+    await child.waitFor(/baseline listening/)
+    return Object.assign(child, { url: `http://127.0.0.1:${port}` })
+  }
+  const [baseline, leanBaseline] = await Promise.all([startBaseline('schema'), startBaseline('lean')])
+  const baselineUrl = baseline.url
+  const leanUrl = leanBaseline.url
   log(`paylink (ROLE=api) at ${api.baseUrl}, baseline at ${baselineUrl}, lean baseline at ${leanUrl}`)
 
   // ------------------------------------------------------------ 1. mint

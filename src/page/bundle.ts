@@ -7,11 +7,21 @@ export interface BundledTexts {
   embed: string
 }
 
-export async function bundlePageAssets(clientDir: string): Promise<BundledTexts> {
+/** A browser script (TypeScript entry point and what it imports), minified into one IIFE. */
+export async function bundleScript(entry: string): Promise<string> {
   const esbuild = await import('esbuild')
-  const bundle = (file: string) =>
-    esbuild.build({ entryPoints: [path.join(clientDir, file)], bundle: true, minify: true, format: 'iife', target: ['es2020'], platform: 'browser', write: false, legalComments: 'none' })
-  const [js, embedJs] = await Promise.all([bundle('pay.ts'), bundle('embed.ts')])
-  const css = await esbuild.build({ entryPoints: [path.join(clientDir, 'pay.css')], bundle: true, minify: true, write: false, loader: { '.css': 'css' } })
-  return { script: js.outputFiles[0]!.text, style: css.outputFiles[0]!.text, embed: embedJs.outputFiles[0]!.text }
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, format: 'iife', target: ['es2020'], platform: 'browser', write: false, legalComments: 'none' })
+  return out.outputFiles[0]!.text
+}
+
+/** A stylesheet and what it imports, minified into one. */
+export async function bundleStyle(entry: string): Promise<string> {
+  const esbuild = await import('esbuild')
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, write: false, loader: { '.css': 'css' } })
+  return out.outputFiles[0]!.text
+}
+
+export async function bundlePageAssets(clientDir: string): Promise<BundledTexts> {
+  const [script, embed, style] = await Promise.all([bundleScript(path.join(clientDir, 'pay.ts')), bundleScript(path.join(clientDir, 'embed.ts')), bundleStyle(path.join(clientDir, 'pay.css'))])
+  return { script, style, embed }
 }

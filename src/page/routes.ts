@@ -7,7 +7,6 @@
  * 204 and claims nothing; a fetch() from script claims nothing. Every /pay response has
  * the SPEC's headers, with frame-ancestors from the tenant's allowed origins.
  */
-import { gzipSync } from 'node:zlib'
 import { Type } from 'typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Uses } from '../http/types.js'
@@ -20,7 +19,7 @@ import { Envelope, errorResponses, rateLimited } from '../http/schemas/common.js
 import { payHeaders } from './headers.js'
 import { formatAmount, negotiate, STRINGS } from './i18n.js'
 import { renderPage, type Screen } from './templates.js'
-import { pageAssets } from './assets.js'
+import { pageAssets, sendAsset, sendGzippedIfAccepted } from './assets.js'
 import { RULES } from '../http/plugins/rate-limit.js'
 import { sha256 } from '../domain/shared/crypto.js'
 import { PaymentResult } from '../http/schemas/objects.js'
@@ -81,8 +80,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     const a = assets.byPath.get(`/pay/assets/${request.params.file}`)
     if (!a) throw new AppError('not_found', 'No such asset.')
     reply.type(a.contentType).header('vary', 'accept-encoding')
-    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
-    return reply.send(a.body)
+    return sendAsset(request, reply, a)
   })
 
   // Browsers ask every origin for one; answering keeps the page's console free of a 404.
@@ -94,8 +92,7 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
     async (request, reply) => {
       const a = assets.embed
       reply.type(a.contentType).headers({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff', 'cross-origin-resource-policy': 'cross-origin', vary: 'accept-encoding' })
-      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
-      return reply.send(a.body)
+      return sendAsset(request, reply, a)
     },
   )
 
@@ -125,9 +122,8 @@ export async function pageRoutes(app: App, { checkout, limiter, metrics }: Uses<
       ...(redirect ? { redirect: { url: redirect.url, fields: redirect.fields ?? {} } } : {}),
     })
     reply.code(STATUS[screen]).type('text/html; charset=utf-8')
-    // Compressed like the assets (a few KB of HTML: gzip takes well under a millisecond).
-    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(gzipSync(html))
-    return reply.send(html)
+    // Compressed like the assets.
+    return sendGzippedIfAccepted(request, reply, html)
   }
 
   app.get('/pay/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {

@@ -16,7 +16,6 @@
  * that header only: the origins it reveals are the ones every /pay page of the tenant
  * shows already, and the shell holds no data; an unknown tenant gets `'self'` alone.
  */
-import { gzipSync } from 'node:zlib'
 import { Type } from 'typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App, Uses } from '../http/types.js'
@@ -26,6 +25,7 @@ import { payHeaders } from '../page/headers.js'
 import { negotiate } from '../page/i18n.js'
 import { portalStrings } from './i18n.js'
 import { portalAssets } from './assets.js'
+import { sendAsset, sendGzippedIfAccepted } from '../page/assets.js'
 import { renderRefusal, renderShell, type Refusal } from './templates.js'
 
 /** The page's headers, framed by the portal itself and the tenant's origins. */
@@ -41,8 +41,7 @@ export async function portalPageRoutes(app: App, { portal, tenants, limiter }: U
 
   const send = (request: FastifyRequest, reply: FastifyReply, status: number, origins: readonly string[], html: string) => {
     reply.code(status).headers(portalHeaders(origins)).type('text/html; charset=utf-8')
-    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(gzipSync(html))
-    return reply.send(html)
+    return sendGzippedIfAccepted(request, reply, html)
   }
   const language = (request: FastifyRequest) => {
     const { lang, locale } = negotiate(request.headers['accept-language'])
@@ -55,8 +54,7 @@ export async function portalPageRoutes(app: App, { portal, tenants, limiter }: U
     const a = assets.byPath.get(`/portal/assets/${request.params.file}`)
     if (!a) throw new AppError('not_found', 'No such asset.')
     reply.type(a.contentType).headers({ 'cache-control': 'public, max-age=31536000, immutable', 'x-content-type-options': 'nosniff', vary: 'accept-encoding' })
-    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzipped)
-    return reply.send(a.body)
+    return sendAsset(request, reply, a)
   })
 
   app.get(
