@@ -5,27 +5,29 @@
  * run against an instant fake and no request fails (the processor's latency is hidden, not
  * serialised: the call holds no database connection, so the pool of 10 never caps it); with
  * 20 in flight, paylink adds at most 25 ms at p99 over the fake's own latency.
- * 200 in flight at 2L per payment can never give more than 200 ÷ 2L payments per second
- * (Little's law; 400/s at 250 ms): once paylink confirms faster than that on the instant
+ * 200 in flight at L per confirm can never give more than 200 ÷ L confirms per second
+ * (Little's law; 800/s at 250 ms): should paylink confirm faster than that on the instant
  * fake, "slow ÷ instant" measures that cap, so the report also gives the slow run against
  * the lower of the instant run and the cap — how much of what the latency allows is used.
  *
  * paylink runs as in `npm run bench` (`ROLE=api`, its own PostgreSQL database, pool of 10);
  * its tenant's one account is a Stripe account whose `api_base` is the Stripe fake of the
  * tests (test/fakes/stripe.ts), run as a process of its own (bench/stripe-fake.ts). A
- * Stripe payment is two calls (create, then confirm with the card), so a latency of L per
- * answer is 2L per payment. Each confirm has its own link and page session, loaded first.
+ * Stripe payment is two calls: the PaymentIntent is created when the page opens (paylink
+ * does it in the background while the shopper types), and confirmed with the card after
+ * Pay. Each confirm has its own link and page session, loaded before the stretch (and its
+ * PaymentIntent made, the fake answering at once), so a confirm is one call: L.
  *
  *  1. 200 in flight: the instant fake and the slow one in alternating stretches (instant,
  *     slow, slow, instant; SLOW_ROUNDS times). Throughput is the answers counted from the
- *     end of each stretch's first second (a slow pipeline needs 2L to give its first
+ *     end of each stretch's first second (a slow pipeline needs L to give its first
  *     answer), and as a check Little's law: in flight ÷ mean time (answers come in waves
  *     of up to 200, which a count over a window cuts). Every answer is read. The fake alone
  *     (the `stripe` SDK in this process, 200 at a time) shows its own ceiling.
- *  2. 20 in flight: the fake alone (its own time per payment), paylink on the slow fake,
- *     and paylink on the instant fake one confirm at a time (paylink's own time per
- *     confirm), alternating (SLOW_ROUNDS times). "paylink adds" is paylink's p99 less 2L, and less the fake's
- *     own measured p99.
+ *  2. 20 in flight: the fake alone (its own time per confirm: the `stripe` SDK confirming
+ *     PaymentIntents made beforehand), paylink on the slow fake, and paylink on the instant
+ *     fake one confirm at a time (paylink's own time per confirm), alternating (SLOW_ROUNDS
+ *     times). "paylink adds" is paylink's p99 less L, and less the fake's own measured p99.
  * While paylink is loaded, PostgreSQL is sampled every 250 ms: the bench database's
  * connections `active` and `idle in transaction`, and the intents in `processing`; and
  * paylink's event loop is timed (bench/loop-delay.mjs): how late it runs when it waits for
@@ -34,8 +36,9 @@
  * Results are printed and written into BENCHMARKS.md between its slow-processor markers
  * (BENCH_WRITE=0 to skip). Knobs: BENCH_SECONDS (10 per stretch), BENCH_WARMUP_SECONDS (2),
  * SLOW_LATENCY_MS (250 per call), SLOW_IN_FLIGHT (200), SLOW_IN_FLIGHT_LOW (20),
- * SLOW_OWN_IN_FLIGHT (1), SLOW_ROUNDS (2),
- * BENCH_JSON=<file>, PAYLINK_BENCH_ADMIN_URL.
+ * SLOW_OWN_IN_FLIGHT (1), SLOW_ROUNDS (2), SLOW_ONLY (`high` or `low`: one part only, for
+ * a diagnosis; nothing is written), SLOW_CPU_PROF=<dir> (paylink runs with `--cpu-prof`
+ * into that directory), BENCH_JSON=<file>, PAYLINK_BENCH_ADMIN_URL.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -78,8 +81,10 @@ const HIGH = Number(process.env.SLOW_IN_FLIGHT ?? 200)
 const LOW = Number(process.env.SLOW_IN_FLIGHT_LOW ?? 20)
 const OWN = Number(process.env.SLOW_OWN_IN_FLIGHT ?? 1)
 const ROUNDS = Number(process.env.SLOW_ROUNDS ?? 2)
-/** Fake calls per payment: create, then confirm with the card. */
-const CALLS = 2
+const ONLY = process.env.SLOW_ONLY as 'high' | 'low' | undefined
+const CPU_PROF = process.env.SLOW_CPU_PROF
+/** Fake calls per confirm: the confirm with the card (the PaymentIntent was made when the page opened). */
+const CALLS = 1
 /** The start of a stretch not counted for throughput: the pipeline filling. */
 const FILL_S = 1
 const SAMPLE_MS = 250
@@ -154,7 +159,7 @@ await runScript(
     const key = randomBytes(32)
     let webhookSecret: string | undefined
     const receiver = await startReceiver(() => webhookSecret)
-    const api = await startPaylink({ databaseUrl: bdb.url, encryptionKey: key.toString('hex'), role: 'api', nodeArgs: ['--import', './bench/loop-delay.mjs'] })
+    const api = await startPaylink({ databaseUrl: bdb.url, encryptionKey: key.toString('hex'), role: 'api', nodeArgs: ['--import', './bench/loop-delay.mjs', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [])] })
     let loopMarks = 0
     /** Ends paylink's current loop-delay period (bench/loop-delay.mjs) and starts another: how late it ran since the previous mark. */
     const loopDelay = async (): Promise<LoopDelay> => {
@@ -182,9 +187,17 @@ await runScript(
       if (pages.length >= n) return
       const more = Math.ceil((n - pages.length) * 1.05) + 50
       log(`  minting and loading ${more} more links`)
+      await setLatency(0)
       const tokens = await preMint(api.baseUrl, mint, more)
       pages.push(...(await loadPages(api.baseUrl, tokens, tokens.length)))
       if (pages.length < n) throw new Error(`only ${pages.length} of ${n} pages loaded`)
+      // Each page load made its PaymentIntent in the background: all made before a stretch starts.
+      for (let i = 0; ; i++) {
+        const [r] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM payment_intents WHERE status = 'pending' AND link_session_hash IS NOT NULL AND processor_reference IS NULL`)
+        if (r!.n === 0) break
+        if (i > 600) throw new Error(`${r!.n} opened pages without their PaymentIntent after 60 s`)
+        await sleep(100)
+      }
     }
 
     const processing = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM payment_intents WHERE status = 'processing'`))[0]!.n
@@ -307,13 +320,30 @@ await runScript(
         loopDelay: loop,
       }
       log(`  ${fmtStretch(st)}`)
+      if (ONLY) log(`    the first ${inFlight} answers: ${times.slice(0, inFlight).map(ms).join(' ')}; the rest p99 ${ms(summarize(times.slice(inFlight)).p99)}`)
       return st
     }
 
-    /** The fake alone: the `stripe` SDK in this process makes payments as paylink's adapter does (create, confirm with the card), `concurrency` at a time. */
+    /**
+     * The fake alone: the `stripe` SDK in this process confirms PaymentIntents with the card as
+     * paylink's adapter does, `concurrency` at a time; the PaymentIntents are created first
+     * (the fake answering at once), as paylink's page loads create them.
+     */
     const sdk = new Stripe(fake.secretKey, { host: new URL(fake.url).hostname, port: Number(new URL(fake.url).port), protocol: 'http', maxNetworkRetries: 0, telemetry: false })
     let directN = 0
+    let directConfirms = 0
     const directStretch = async (label: string, latencyMs: number, concurrency: number, seconds: number): Promise<Stretch> => {
+      await setLatency(0)
+      const made: string[] = []
+      const wanted = Math.ceil(((concurrency * seconds * 1000) / Math.max(1, CALLS * latencyMs)) * 1.3) + concurrency
+      for (let i = 0; i < wanted; i += 50) {
+        await Promise.all(
+          Array.from({ length: Math.min(50, wanted - i) }, async () => {
+            const id = `pi_bench${(directN++).toString().padStart(8, '0')}`
+            made.push((await sdk.paymentIntents.create({ amount: 1250, currency: 'usd', metadata: { payment_intent_id: id } }, { idempotencyKey: `${id}:create` })).id)
+          }),
+        )
+      }
       await setLatency(latencyMs)
       const times: number[] = []
       const arrivals: number[] = []
@@ -324,21 +354,22 @@ await runScript(
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < end) {
-            const id = `pi_bench${(directN++).toString().padStart(8, '0')}`
+            const pi = made.pop()
+            if (!pi) throw new Error(`the fake alone ran out of PaymentIntents (${wanted} made)`)
             const a = performance.now()
             try {
-              const pi = await sdk.paymentIntents.create({ amount: 1250, currency: 'usd', metadata: { payment_intent_id: id } }, { idempotencyKey: `${id}:create` })
               const done = await sdk.paymentIntents.confirm(
-                pi.id,
+                pi,
                 {
-                  return_url: `http://127.0.0.1/pay/x/return?state=${id}`,
+                  return_url: `http://127.0.0.1/pay/x/return?state=${pi}`,
                   payment_method_data: {
                     type: 'card',
                     card: { number: SANDBOX_CARD.number, exp_month: SANDBOX_CARD.exp_month, exp_year: SANDBOX_CARD.exp_year, cvc: SANDBOX_CARD.cvc },
                   } as unknown as Stripe.PaymentIntentConfirmParams.PaymentMethodData,
                 },
-                { idempotencyKey: `${id}:confirm` },
+                { idempotencyKey: `${pi}:confirm` },
               )
+              directConfirms++
               if (done.status !== 'succeeded') failures++
             } catch {
               failures++
@@ -383,28 +414,31 @@ await runScript(
     }
 
     // ------------------------------------------------------------ 1. 200 in flight
-    const slowRps = HIGH / ((CALLS * LATENCY) / 1000)
-    log(`1. ${HIGH} in flight: warm-up ${WARMUP} s on the instant fake`)
-    const warm = await confirmStretch('warm-up, instant', 0, HIGH, WARMUP, 400)
-    // The fastest instant stretch so far: how many pages the next one may need.
-    let instantRps = Math.max(100, warm.steadyRps || warm.completed / warm.seconds)
-    log(`1. ${HIGH} in flight: instant fake and ${LATENCY} ms per call, ${SECONDS} s stretches, alternating`)
     const high: Stretch[] = []
-    for (const slow of Array.from({ length: ROUNDS }, () => [false, true, true, false]).flat()) {
-      if (slow) high.push(await confirmStretch(`${HIGH} in flight, fake ${LATENCY} ms/call`, LATENCY, HIGH, SECONDS, slowRps))
-      else {
-        const st = await confirmStretch(`${HIGH} in flight, instant fake`, 0, HIGH, SECONDS, instantRps * 1.3)
-        instantRps = Math.max(instantRps, st.steadyRps)
-        high.push(st)
+    let fakeHigh: Stretch | undefined
+    if (ONLY !== 'low') {
+      const slowRps = HIGH / ((CALLS * LATENCY) / 1000)
+      log(`1. ${HIGH} in flight: warm-up ${WARMUP} s on the instant fake`)
+      const warm = await confirmStretch('warm-up, instant', 0, HIGH, WARMUP, 400)
+      // The fastest instant stretch so far: how many pages the next one may need.
+      let instantRps = Math.max(100, warm.steadyRps || warm.completed / warm.seconds)
+      log(`1. ${HIGH} in flight: instant fake and ${LATENCY} ms per call, ${SECONDS} s stretches, alternating`)
+      for (const slow of Array.from({ length: ROUNDS }, () => [false, true, true, false]).flat()) {
+        if (slow) high.push(await confirmStretch(`${HIGH} in flight, fake ${LATENCY} ms/call`, LATENCY, HIGH, SECONDS, slowRps))
+        else {
+          const st = await confirmStretch(`${HIGH} in flight, instant fake`, 0, HIGH, SECONDS, instantRps * 1.3)
+          instantRps = Math.max(instantRps, st.steadyRps)
+          high.push(st)
+        }
       }
+      log(`   the fake alone, ${HIGH} at a time, ${LATENCY} ms per call`)
+      fakeHigh = await directStretch(`fake alone, ${HIGH} at a time`, LATENCY, HIGH, Math.min(SECONDS, 5))
     }
-    log(`   the fake alone, ${HIGH} at a time, ${LATENCY} ms per call`)
-    const fakeHigh = await directStretch(`fake alone, ${HIGH} at a time`, LATENCY, HIGH, Math.min(SECONDS, 5))
 
     // ------------------------------------------------------------ 2. 20 in flight
     log(`2. ${LOW} in flight: the fake alone, paylink on the slow fake; paylink on the instant fake ${OWN} at a time; ${SECONDS} s stretches, alternating`)
     const low: { fake: Stretch[]; slow: Stretch[]; own: Stretch[] } = { fake: [], slow: [], own: [] }
-    for (const which of Array.from({ length: ROUNDS }, () => ['fake', 'slow', 'own', 'own', 'slow', 'fake'] as const).flat()) {
+    for (const which of Array.from({ length: ONLY === 'high' ? 0 : ROUNDS }, () => ['fake', 'slow', 'own', 'own', 'slow', 'fake'] as const).flat()) {
       if (which === 'fake') low.fake.push(await directStretch(`fake alone, ${LOW} at a time`, LATENCY, LOW, SECONDS))
       else if (which === 'slow') low.slow.push(await confirmStretch(`${LOW} in flight, fake ${LATENCY} ms/call`, LATENCY, LOW, SECONDS, LOW / ((CALLS * LATENCY) / 1000)))
       // Room for a confirm every 2.5 ms each.
@@ -413,17 +447,31 @@ await runScript(
 
     // ------------------------------------------------------------ checks
     await drain()
-    const [tally] = await db.query<{ succeeded: number; other: number; with_ref: number }>(
+    const [tally] = await db.query<{ succeeded: number; other: number; with_ref: number; opened: number }>(
       `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE link_session_hash IS NOT NULL)::int AS opened,
               count(*) FILTER (WHERE status NOT IN ('succeeded', 'pending'))::int AS other,
               count(*) FILTER (WHERE status = 'succeeded' AND processor_reference IS NOT NULL)::int AS with_ref
        FROM payment_intents`,
     )
     const calls = await fakeCalls()
-    // The direct payments made two calls each; the rest came from paylink, every confirm it ran (the smoke test's and those still in flight at a stretch's end included).
-    results.tally = { ...tally, fakeCalls: calls, directPayments: directN, paylinkCallsPerPayment: (calls - CALLS * directN) / tally!.succeeded }
+    // The direct PaymentIntents made a create each (and a confirm each of those confirmed); the rest came from paylink: a create per page opened, a confirm per confirm it ran (the smoke test's and those still in flight at a stretch's end included).
+    results.tally = { ...tally, fakeCalls: calls, directPayments: directN, directConfirms: directConfirms, paylinkCallsPerPayment: (calls - directN - directConfirms) / tally!.succeeded, paylinkCallsPerPageAndPayment: (calls - directN - directConfirms) / (tally!.opened + tally!.succeeded) }
     log(`  intents succeeded ${tally!.succeeded} (with a Stripe reference ${tally!.with_ref}), other final or waiting ${tally!.other}; fake calls ${results.tally.fakeCalls} (${directN} direct payments)`)
 
+    if (ONLY) {
+      for (const [k, xs] of Object.entries({ high, 'low, fake alone': low.fake, 'low, slow': low.slow, 'low, own': low.own })) {
+        if (!xs.length) continue
+        const t = summarize(xs.flatMap((x) => x.times))
+        const all = xs.flatMap((x) => x.times).sort((a, b) => a - b)
+        const q = (f: number) => ms(all[Math.min(all.length - 1, Math.floor(f * all.length))]!)
+        log(`${k}: p50 ${ms(t.p50)} ms, p90 ${q(0.9)}, p95 ${q(0.95)}, p99 ${ms(t.p99)} ms over ${xs.length} stretches; the slowest: ${all.slice(-12).map(ms).join(' ')}`)
+      }
+      await api.stop()
+      await fakeProc.stop()
+      await receiver.close()
+      return
+    }
     const pooled = (xs: Stretch[]) => {
       const completed = xs.reduce((a, x) => a + x.completed, 0)
       const steadyS = xs.reduce((a, x) => a + x.seconds - FILL_S, 0)
@@ -469,7 +517,7 @@ await runScript(
     }
     const instantHigh = pooled(high.filter((x) => x.latencyMs === 0))
     const slowHigh = pooled(high.filter((x) => x.latencyMs > 0))
-    results.high = { instant: instantHigh, slow: slowHigh, ratio: slowHigh.rps / instantHigh.rps, littleRatio: slowHigh.littleRps / instantHigh.littleRps, fakeAlone: pooled([fakeHigh]) }
+    results.high = { instant: instantHigh, slow: slowHigh, ratio: slowHigh.rps / instantHigh.rps, littleRatio: slowHigh.littleRps / instantHigh.littleRps, fakeAlone: pooled([fakeHigh!]) }
     const fakeLow = pooled(low.fake)
     const slowLow = pooled(low.slow)
     results.low = {
@@ -543,7 +591,7 @@ function report(r: any): string {
   const l = r.low
   const noFailures = h.slow.failures === 0 && h.instant.failures === 0
   const lines = [
-    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all (\`npm run bench -- slow-processor\`). Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. paylink \`ROLE=api\` on PostgreSQL (pool of 10), one Stripe account on the Stripe fake (its own process); the fake's latency is **${LATENCY} ms per call**, and a payment is ${CALLS} calls (create, confirm), so the fake's own time per payment is **${nominal} ms** by construction. ${SECONDS} s stretches, alternating; throughput counted after each stretch's first ${FILL_S} s; percentiles over every answer of the stretches pooled.`,
+    `Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.elapsedS} s in all (\`npm run bench -- slow-processor\`). Machine: ${m.nproc} vCPUs (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres} (stock settings). Load average at start ${m.loadavg.join(' / ')}, at end ${r.machineAfter.loadavg.join(' / ')}. paylink \`ROLE=api\` on PostgreSQL (pool of 10), one Stripe account on the Stripe fake (its own process); the fake's latency is **${LATENCY} ms per call**; a payment's PaymentIntent is created when its page opens (pages are loaded between stretches, the fake answering at once), so after Pay a payment is ${CALLS} call (the confirm with the card) and the fake's own time per confirm is **${nominal} ms** by construction. ${SECONDS} s stretches, alternating; throughput counted after each stretch's first ${FILL_S} s; percentiles over every answer of the stretches pooled.`,
     '',
     '| what | figure | target |',
     '|---|---|---|',
@@ -553,7 +601,7 @@ function report(r: any): string {
     // Little's law caps any implementation at in-flight ÷ time per payment: once the instant run is faster than that, "slow ÷ instant" measures the cap, not paylink.
     `| slow ÷ what ${HIGH} in flight allow: the lower of the instant run and ${HIGH} ÷ ${nominal} ms = ${ceiling.toFixed(0)}/s | throughput **${((h.slow.rps / Math.min(h.instant.rps, ceiling)) * 100).toFixed(0)}%** | ≥ 80%: ${pass(h.slow.rps / Math.min(h.instant.rps, ceiling) >= 0.8)} |`,
     `| the fake alone, ${HIGH} at a time, ${LATENCY} ms per call (stripe SDK → fake, no paylink) | ${h.fakeAlone.littleRps.toFixed(0)} payments/s (Little's law), p50 ${ms(h.fakeAlone.times.p50)} ms, p99 ${ms(h.fakeAlone.times.p99)} ms (${h.fakeAlone.completed} payments, ${h.fakeAlone.failures} failed); ceiling by latency alone ${ceiling.toFixed(0)}/s | |`,
-    `| the fake alone, ${LOW} at a time (${l.fakeAlone.stretches} stretches) | per payment p50 **${ms(l.fakeAlone.times.p50)} ms**, p99 **${ms(l.fakeAlone.times.p99)} ms** (${l.fakeAlone.completed} payments, ${l.fakeAlone.failures} failed) | |`,
+    `| the fake alone, ${LOW} at a time (${l.fakeAlone.stretches} stretches) | per confirm p50 **${ms(l.fakeAlone.times.p50)} ms**, p99 **${ms(l.fakeAlone.times.p99)} ms** (${l.fakeAlone.completed} confirms, ${l.fakeAlone.failures} failed) | |`,
     `| confirm, fake at ${LATENCY} ms per call, ${LOW} in flight (${l.slow.stretches} stretches) | ${fmtRun(l.slow)} | |`,
     `| confirm, instant fake, ${OWN} at a time (paylink's own time per confirm, ${l.own.stretches} stretches) | p50 **${ms(l.own.times.p50)} ms**, p99 **${ms(l.own.times.p99)} ms** (${l.own.rps.toFixed(0)} payments/s; ${l.own.completed} answers, ${l.own.failures} failed) | |`,
     `| paylink adds, ${LOW} in flight | p99 **${signed(l.addsOverNominalP99)} ms** over ${nominal} ms (p50 ${signed(l.addsOverNominalP50)} ms); over the fake's own measured time: p99 ${signed(l.addsOverFakeP99)} ms, p50 ${signed(l.addsOverFakeP50)} ms | ≤ 25 ms at p99: ${pass(l.addsOverNominalP99 <= 25)} (over ${nominal} ms), ${pass(l.addsOverFakeP99 <= 25)} (over the fake's p99) |`,
@@ -564,7 +612,7 @@ function report(r: any): string {
     '',
     `CPU (user + system from /proc, over the same stretches): ${HIGH} in flight, instant — ${cpu(h.instant)}; ${HIGH} in flight, slow — ${cpu(h.slow)}; ${LOW} in flight, slow — ${cpu(l.slow)}. (The load generator reads and parses every answer.)`,
     '',
-    `Checks: intents succeeded ${r.tally.succeeded} (with a Stripe reference: ${r.tally.with_ref}), confirmed but not succeeded ${r.tally.other}; paylink's calls to the fake per succeeded payment ${r.tally.paylinkCallsPerPayment.toFixed(2)} (confirms still in flight at a stretch's end finish after it: they count here, not among the answers).`,
+    `Checks: intents succeeded ${r.tally.succeeded} (with a Stripe reference: ${r.tally.with_ref}), confirmed but not succeeded ${r.tally.other}; pages opened ${r.tally.opened} (the pool of loaded pages keeps a few unpaid); paylink's calls to the fake per page opened plus payment made ${r.tally.paylinkCallsPerPageAndPayment.toFixed(2)} (one create per page, one confirm per payment; confirms still in flight at a stretch's end finish after it: they count here, not among the answers).`,
   ]
   return lines.join('\n')
 }

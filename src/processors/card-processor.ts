@@ -56,6 +56,12 @@ export interface SaveFor {
   customerRef?: string
 }
 
+/** What an attempt is for, known before the card: what `prepare` may send. */
+export interface PrepareInput {
+  amountMinor: number
+  currency: string
+}
+
 export interface AuthorizeInput {
   /** Exactly one of `card` and `savedCard`. */
   card?: CardInput
@@ -123,6 +129,17 @@ export type ProcessorEvent =
 
 export interface CardProcessor {
   readonly name: string
+  /**
+   * Optional: makes ready, before the shopper has typed a card, what an `authorize` of this
+   * attempt would first ask the processor for without the card (Stripe: the PaymentIntent),
+   * and answers its id. paylink calls it when the page opens, in the background, and stores
+   * the id; `authorize` then gets it as `attempt.processorRef` and skips that step, so the
+   * shopper's wait after Pay is one call to the processor, not two. It must be the very
+   * request `authorize` would make (same idempotency key, same parameters), so that either
+   * may run first, or both: the processor answers the second with the first's object.
+   * Nothing is charged by it. A throw is ignored (`authorize` makes the request itself).
+   */
+  prepare?(ref: AttemptRef, input: PrepareInput): Promise<string>
   /** Charges once per attempt key, however often it is asked. */
   authorize(attempt: Attempt, input: AuthorizeInput): Promise<Outcome>
   /**

@@ -33,6 +33,8 @@ export interface ProcessorFactory {
   name: string
   /** Enrolments in accounts of this processor are approved at once (the sandbox); real ones wait for the operator. */
   autoApprove: boolean
+  /** Its adapters implement `prepare`: the page asks for it when it opens (the others' page loads skip it without making the adapter). */
+  prepares?: boolean
   /** Checks a configuration against the adapter's schema; an empty list means it is usable. */
   checkConfig(config: unknown): ConfigProblem[]
   /** Makes the adapter; may load its SDK now (an SDK is loaded only by a process that uses it). */

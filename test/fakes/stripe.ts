@@ -9,7 +9,8 @@
  *   docs.stripe.com/error-low-level): a replay of the same request gets the first answer's
  *   bytes back with `Idempotent-Replayed: true`; the key on another endpoint or with other
  *   parameters is a 400 idempotency_error; a key still in flight is a 409.
- * - PaymentIntents: create (and confirm at once), confirm, retrieve (`expand` of
+ * - PaymentIntents: create (and confirm at once), update (customer, setup_future_usage,
+ *   metadata), confirm, retrieve (`expand` of
  *   payment_method, latest_charge, customer), cancel, search by metadata. Outcomes follow
  *   the test card numbers of docs.stripe.com/testing; 3-D Secure is a small page of ours
  *   standing in for the issuer's, reached through `next_action.redirect_to_url`.
@@ -21,7 +22,7 @@
  * - Faults for the next matching request: a 500, a hang, an answer lost after the commit,
  *   a delay; and a latency on every answer.
  *
- * What it leaves out: manual capture, SetupIntents, updates, lists and pagination, amount
+ * What it leaves out: manual capture, SetupIntents, updates of other objects, lists and pagination, amount
  * minimums, rate limits, Connect, API versions (answers have one shape), the 24 h life of
  * idempotency keys, search's indexing delay (Stripe's search is eventually consistent;
  * here it is immediate), and every field the adapter does not read. Any other card number
@@ -323,6 +324,7 @@ class Account {
     ['POST', /^\/v1\/payment_intents$/, (p) => this.createIntent(p)],
     ['GET', /^\/v1\/payment_intents\/search$/, (p) => this.searchIntents(p)],
     ['GET', /^\/v1\/payment_intents\/([^/]+)$/, (p, id) => ok(this.present(this.intent(id), p.expand))],
+    ['POST', /^\/v1\/payment_intents\/([^/]+)$/, (p, id) => this.updateIntent(this.intent(id), p)],
     ['POST', /^\/v1\/payment_intents\/([^/]+)\/confirm$/, (p, id) => this.confirm(this.intent(id), p)],
     ['POST', /^\/v1\/payment_intents\/([^/]+)\/cancel$/, (p, id) => this.cancel(this.intent(id), p)],
     ['GET', /^\/v1\/payment_methods\/([^/]+)$/, (_, id) => ok(this.method(id).json)],
@@ -410,6 +412,32 @@ class Account {
     this.intents.set(id, intent)
     this.emit('payment_intent.created', intent.json)
     return confirm ? this.attempt(intent, method!, p) : ok(this.present(intent, p.expand))
+  }
+
+  /**
+   * Update (docs.stripe.com/api/payment_intents/update), of the fields paylink sets:
+   * `customer`, `setup_future_usage`, `metadata`; only while the PaymentIntent waits for a
+   * payment method or its confirmation, as Stripe allows them.
+   */
+  private updateIntent(intent: Intent, p: Obj): Answer {
+    const pi = intent.json
+    if (!['requires_payment_method', 'requires_confirmation'].includes(pi.status))
+      throw failed(400, {
+        type: 'invalid_request_error',
+        code: 'payment_intent_unexpected_state',
+        message: `You cannot update this PaymentIntent because it has a status of ${pi.status}.`,
+        payment_intent: pi,
+      })
+    const unknown = Object.keys(p).filter((k) => !['customer', 'setup_future_usage', 'metadata', 'expand'].includes(k))
+    if (unknown.length) throw refused(`Received unknown parameter: ${unknown[0]}`, { param: unknown[0] })
+    if (p.customer !== undefined) {
+      if (p.customer && !this.customers.has(p.customer)) missing('customer', p.customer, 'customer')
+      pi.customer = p.customer || null
+    }
+    const setupFutureUsage = oneOf(p.setup_future_usage, ['on_session', 'off_session'], 'setup_future_usage')
+    if (setupFutureUsage) pi.setup_future_usage = setupFutureUsage
+    if (p.metadata) pi.metadata = { ...pi.metadata, ...p.metadata }
+    return ok(this.present(intent, p.expand))
   }
 
   private confirm(intent: Intent, p: Obj): Answer {

@@ -5,7 +5,7 @@
  * what Stripe saw (PaymentIntents, idempotency keys, parameters) are both checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FRAME, claimPage, confirm, confirmOn, intentOf, mint, newCard, returnedResult, tenantEventsOf, newTenant, setupProcessorPayer, startServer, type ProcessorPayer, type TestServer } from '../helpers/index.js'
+import { FRAME, claimPage, confirm, confirmOn, intentOf, mint, newCard, returnedResult, tenantEventsOf, newTenant, setupProcessorPayer, startServer, until, type ProcessorPayer, type TestServer } from '../helpers/index.js'
 import { startStripeFake, type StripeFake } from '../fakes/stripe.js'
 
 let server: TestServer
@@ -79,6 +79,52 @@ describe('a card paid through Stripe', () => {
     const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
     expect(row!.processor_reference).toBe(pi!.id)
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded', processor_code: null, card: { brand: 'visa', last4: '4242' } })
+  })
+
+  it('makes the PaymentIntent while the page is open: after Pay, only the confirm goes to Stripe', async () => {
+    const p = await payer()
+    const link = await mint(p)
+    const { session } = await claimPage(link.payUrl)
+    const stored = async () => (await server.db.query<{ processor_reference: string | null }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId]))[0]!.processor_reference
+    await until('the page’s PaymentIntent stored', async () => (await stored()) !== null, 5_000, 20)
+    const [made] = stripeIntentOf(link.intentId)
+    expect(made).toMatchObject({ status: 'requires_payment_method', amount: 1250, currency: 'usd', customer: null, payment_method: null })
+    expect(await stored()).toBe(made!.id)
+    const sentBefore = requestsFor(link.intentId).length
+    const answer = await confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer.body.data).toMatchObject({ status: 'succeeded' })
+    expect(sentBefore).toBe(1)
+    expect(requestsFor(link.intentId).map((r) => [r.path, r.idempotencyKey])).toEqual([
+      ['/v1/payment_intents', `${link.intentId}:create`],
+      [`/v1/payment_intents/${made!.id}/confirm`, `${link.intentId}:confirm`],
+    ])
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ id: made!.id, status: 'succeeded' }])
+  })
+
+  it('confirms on the page’s PaymentIntent when Pay comes before Stripe answered the page: one PaymentIntent, one create', async () => {
+    const p = await payer()
+    const link = await mint(p)
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, { delayMs: 300 })
+    const { session } = await claimPage(link.payUrl)
+    const answer = await confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer.body.data).toMatchObject({ status: 'succeeded' })
+    const [pi, ...others] = stripeIntentOf(link.intentId)
+    expect(others).toEqual([])
+    expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:confirm`])
+    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
+    expect(row!.processor_reference).toBe(pi!.id)
+  })
+
+  it('makes the PaymentIntent at Pay when Stripe refused it to the page (a 500): one PaymentIntent', async () => {
+    const p = await payer()
+    const link = await mint(p)
+    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'error500')
+    const { session } = await claimPage(link.payUrl)
+    await until('the page’s create answered', async () => requestsFor(link.intentId).length === 1, 5_000, 20)
+    const answer = await confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
+    expect(answer.body.data).toMatchObject({ status: 'succeeded' })
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'succeeded' }])
+    expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:create`, `${link.intentId}:confirm`])
   })
 
   it.each([
@@ -177,6 +223,13 @@ describe('saved cards at Stripe', () => {
     expect(first.answer).toMatchObject({ status: 'succeeded', saved_card_id: expect.stringMatching(/^card_/) })
     const [pi] = stripeIntentOf(first.link.intentId)
     expect(pi).toMatchObject({ setup_future_usage: 'on_session', customer: expect.stringMatching(/^cus_/) })
+    // The page's PaymentIntent has no customer: the shopper's choice to save is set on it by an update before the confirm.
+    expect(requestsFor(first.link.intentId).map((r) => [r.path.replace(pi!.id, '{pi}'), r.body.customer, r.body.setup_future_usage])).toEqual([
+      ['/v1/payment_intents', undefined, undefined],
+      ['/v1/customers', undefined, undefined],
+      ['/v1/payment_intents/{pi}', pi!.customer, 'on_session'],
+      ['/v1/payment_intents/{pi}/confirm', undefined, undefined],
+    ])
     const [row] = await server.db.query<{ customer_ref: string; token_encrypted: string }>('SELECT customer_ref, token_encrypted FROM saved_cards WHERE id = $1', [first.answer.saved_card_id])
     expect(row!.customer_ref).toBe(pi!.customer)
     expect(row!.token_encrypted).not.toContain('pm_')
@@ -228,10 +281,12 @@ describe('recovery: a Stripe answer that never arrived is asked for, never charg
 
   it('finds a PaymentIntent whose id was never stored by searching its metadata', async () => {
     const p = await payer()
-    // The create's answer is lost twice: paylink never learns the PaymentIntent's id, and never confirms it.
-    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'commit_then_drop')
-    stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'commit_then_drop')
+    // Every answer to the create is lost — the page's (at load) and the confirm's own, each sent
+    // twice (the SDK sends a request again once when its connection drops): paylink never learns
+    // the PaymentIntent's id, and never confirms it.
+    for (let i = 0; i < 4; i++) stripe.fail({ method: 'POST', path: '/v1/payment_intents' }, 'commit_then_drop')
     const { link, answer } = await confirmOn(p, { card: newCard(STRIPE_CARDS.visa) })
+    expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual(Array(4).fill(`${link.intentId}:create`))
     expect(answer).toMatchObject({ status: 'processing' })
     const [created] = stripeIntentOf(link.intentId)
     expect(created).toMatchObject({ status: 'requires_payment_method' })

@@ -24,7 +24,7 @@ import { checkCard } from '../cards/checks.js'
 import type { SavedCard, SavedCardService } from '../cards/saved-cards.js'
 import { cardBrand } from '../cards/checks.js'
 import type { AuthorizeInput, CardProcessor, Outcome, Redirect, Returned, SavedCardToken } from '../../processors/card-processor.js'
-import type { ProcessorSet } from '../../processors/registry.js'
+import { processorInfo, type ProcessorSet } from '../../processors/registry.js'
 import { FAILURE_MESSAGES } from './failures.js'
 import type { PaymentIntent } from './intents.js'
 import type { ConfirmInput, Confirmation, LinkView, LoadKind, OpenResult, ReturnResult } from './model.js'
@@ -112,6 +112,13 @@ function outcomeRecord(intent: PaymentIntent, outcome: Final, ctx: Applying, sav
 }
 
 export class CheckoutService {
+  /**
+   * Attempts made ready for pages opened by this process (`prepare`) whose answer has not
+   * come yet, by intent id: a confirm that starts meanwhile waits for the id rather than
+   * asking the processor for a second one.
+   */
+  private readonly preparing = new Map<string, Promise<string | undefined>>()
+
   constructor(private readonly deps: CheckoutDeps) {}
 
   private async view(token: string): Promise<LinkRecord | undefined> {
@@ -149,8 +156,39 @@ export class CheckoutService {
     const sessionSecret = randomToken(32)
     const claimed = await this.deps.store.intents.claimLinkByTokenAcrossTenants(hashToken(token), hashToken(sessionSecret), this.deps.clock.now())
     if (!claimed) return { state: 'used', link }
+    this.prepare(link.intent, found)
     const savedCards = await this.deps.savedCards.listFor(link.tenantId, link.intent.userId, link.intent.accountId)
     return { state: 'ready', link, sessionSecret, savedCards }
+  }
+
+  /**
+   * While the shopper types: asks the account's processor, in the background, for what a
+   * confirm would first ask it without the card (`CardProcessor.prepare`; Stripe's
+   * PaymentIntent), and stores its id on the intent, so that after Pay only the call with
+   * the card is left. Nothing waits for it and nothing fails by it: a confirm that finds no
+   * id makes the same request itself (the processor answers both with one object).
+   */
+  private prepare(intent: PaymentIntent, account: { processor: string; configSealed: string | null }): void {
+    if (intent.processorRef || !processorInfo(account.processor)?.prepares || this.preparing.has(intent.id)) return
+    const made = (async () => {
+      const adapter = await this.adapterFor(intent.accountId, account)
+      if (!adapter.prepare) return undefined
+      const ref = await adapter.prepare({ key: intent.id }, { amountMinor: intent.amountMinor, currency: intent.currency })
+      await this.deps.store.intents.rememberPrepared(intent.tenantId, intent.id, ref)
+      return ref
+    })()
+      .catch(() => undefined)
+      .finally(() => this.preparing.delete(intent.id))
+    this.preparing.set(intent.id, made)
+  }
+
+  /** The processor's id of a started intent's attempt: stored, or made ready by this process and on its way (then stored now, before the card goes). */
+  private async preparedRef(started: PaymentIntent): Promise<string | undefined> {
+    if (started.processorRef) return started.processorRef
+    const pending = this.preparing.get(started.id)
+    const ref = pending && (await pending)
+    if (ref) await this.deps.store.intents.rememberReference(started.tenantId, started.id, ref)
+    return ref
   }
 
   /** Finds the link for a page call and checks its page-session secret. */
@@ -227,10 +265,12 @@ export class CheckoutService {
     const saveFor = saveCard
       ? { shopperReference: started.userId, ...(await this.customerRef(started)) }
       : undefined
+    const processorRef = await this.preparedRef(started)
     const outcome = await safely(() =>
       adapter.authorize(
         {
           key: started.id,
+          ...(processorRef ? { processorRef } : {}),
           remember: async (ref) => {
             await this.deps.store.intents.rememberReference(started.tenantId, started.id, ref)
           },

@@ -5,6 +5,7 @@ import { checkStripeConfig, type StripeConfig } from './config.js'
 export const stripeFactory: ProcessorFactory = {
   name: 'stripe',
   autoApprove: false,
+  prepares: true,
   checkConfig: checkStripeConfig,
   create: async (config, deps) => new (await import('./stripe.js')).StripeProcessor(config as unknown as StripeConfig, deps),
 }

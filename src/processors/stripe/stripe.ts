@@ -4,12 +4,23 @@
  *
  * Order of calls, and why. Stripe scopes an idempotency key to the whole account and
  * replays it only for the same parameters, so each distinct request has its own key derived
- * from paylink's intent id (`pi_…:create`, `pi_…:confirm`, `pi_…:cancel`, `pi_…:customer`),
- * and a request that carries the card is never repeated (the card has left memory by
- * then). So: the PaymentIntent is created without the card, its id is stored by paylink
- * (`attempt.remember`) before any money can move, and only then is it confirmed with the
+ * from paylink's intent id (`pi_…:create`, `pi_…:update`, `pi_…:confirm`, `pi_…:cancel`,
+ * `pi_…:customer`), and a request that carries the card is never repeated (the card has
+ * left memory by then). So: the PaymentIntent is created without the card, its id is
+ * stored by paylink before any money can move, and only then is it confirmed with the
  * card. Whatever happens to the confirm's answer, recovery can retrieve that PaymentIntent
  * by id; a crash before the id was stored left a PaymentIntent nobody can confirm.
+ *
+ * The create is made when the payment page opens (`prepare`, in the background), as
+ * Stripe's own Checkout makes its PaymentIntent before the shopper types: after Pay, only
+ * the confirm is left, one call to Stripe instead of two. It is always the same request
+ * (amount, currency, `metadata.payment_intent_id`; no customer), so a page load and a
+ * confirm that both make it get one PaymentIntent; a confirm that finds none stored makes
+ * it itself and stores it (`attempt.remember`). What depends on the shopper's choice — the
+ * Customer of a saved card, or of one being saved, and `setup_future_usage` — is set by an
+ * update just before the confirm. A page opened and never paid leaves a PaymentIntent in
+ * `requires_payment_method`, which can never be charged without a confirm (an abandoned
+ * Checkout Session leaves the same).
  *
  * What is an outcome and what is not:
  * - a `StripeCardError` (402) is a decline, mapped from `decline_code`/`code` by `DECLINES`;
@@ -27,6 +38,7 @@ import type {
   AuthorizeInput,
   CardProcessor,
   Outcome,
+  PrepareInput,
   ProcessorEvent,
   ProcessorFailure,
   RefundOutcome,
@@ -58,6 +70,10 @@ export const DECLINES: Record<string, ProcessorFailure> = {
 }
 
 type PaymentError = Stripe.PaymentIntent.LastPaymentError
+
+/** How often a create whose key is still running elsewhere (409) is sent, and how far apart. */
+const CREATE_TRIES = 5
+const CREATE_RETRY_MS = 250
 
 /** The most specific of Stripe's codes: `decline_code` when it names a reason, else `code`. */
 function declineOf(e: { code?: string | undefined; decline_code?: string | undefined; message?: string | undefined; type?: string }): Outcome & { kind: 'failed' } {
@@ -142,24 +158,48 @@ export class StripeProcessor implements CardProcessor {
     })
   }
 
+  /** The PaymentIntent, without the card, made when the page opens: the same request as `authorize`'s first. */
+  async prepare(ref: AttemptRef, input: PrepareInput): Promise<string> {
+    return (await this.createIntent(ref.key, input)).id
+  }
+
+  /**
+   * Creates the attempt's PaymentIntent: always these parameters under `<intent>:create`, so
+   * that `prepare` (at page load) and `authorize` (at Pay) make one PaymentIntent whichever
+   * runs first. While another request with the key is still running at Stripe (a page load
+   * served by another paylink process), Stripe answers 409: asked again a few times, a
+   * quarter second apart, then the 409 stands (an `unknown` outcome; recovery ends it).
+   */
+  private async createIntent(key: string, input: PrepareInput): Promise<Stripe.PaymentIntent> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.stripe.paymentIntents.create(
+          { amount: input.amountMinor, currency: input.currency.toLowerCase(), metadata: { payment_intent_id: key } },
+          { idempotencyKey: `${key}:create` },
+        )
+      } catch (err) {
+        if (tries >= CREATE_TRIES || !(err instanceof Stripe.errors.StripeError) || err.statusCode !== 409) throw err
+        await new Promise((resolve) => setTimeout(resolve, CREATE_RETRY_MS))
+      }
+    }
+  }
+
   async authorize(attempt: Attempt, input: AuthorizeInput): Promise<Outcome> {
     let piId = attempt.processorRef
     try {
       if (!piId) {
-        const customer = input.savedCard?.customerRef ?? input.saveFor?.customerRef ?? (input.saveFor ? await this.newCustomer(attempt.key, input.saveFor.shopperReference) : undefined)
-        const created = await this.stripe.paymentIntents.create(
-          {
-            amount: input.amountMinor,
-            currency: input.currency.toLowerCase(),
-            metadata: { payment_intent_id: attempt.key },
-            ...(customer ? { customer } : {}),
-            ...(input.saveFor ? { setup_future_usage: 'on_session' as const } : {}),
-          },
-          { idempotencyKey: `${attempt.key}:create` },
-        )
-        piId = created.id
+        piId = (await this.createIntent(attempt.key, input)).id
         // Stored before any money can move: whatever happens next, recovery can retrieve it.
         await attempt.remember(piId)
+      }
+      // A saved card is used, or one is saved, through the shopper's Customer, set on the PaymentIntent before the confirm.
+      const customer = input.savedCard?.customerRef ?? input.saveFor?.customerRef ?? (input.saveFor ? await this.newCustomer(attempt.key, input.saveFor.shopperReference) : undefined)
+      if (customer) {
+        await this.stripe.paymentIntents.update(
+          piId,
+          { customer, ...(input.saveFor ? { setup_future_usage: 'on_session' as const } : {}) },
+          { idempotencyKey: `${attempt.key}:update` },
+        )
       }
       const confirmed = await this.stripe.paymentIntents.confirm(
         piId,

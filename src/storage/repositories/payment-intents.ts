@@ -117,6 +117,11 @@ const REMEMBER = sql(
   'intent_remember_reference',
   `UPDATE payment_intents SET processor_reference = $3 WHERE tenant_id = $1 AND id = $2 AND status = ${to('start')}`,
 )
+/** A `prepare`d attempt's id, on an intent still waiting for its confirm (and only the first: the processor gives one). */
+const PREPARED = sql(
+  'intent_prepared_reference',
+  `UPDATE payment_intents SET processor_reference = $3 WHERE tenant_id = $1 AND id = $2 AND status = ANY (${from('start')}) AND processor_reference IS NULL`,
+)
 const REQUIRE_ACTION = sql(
   'intent_require_action',
   `UPDATE payment_intents SET status = ${to('require_action')}, challenge_id = $3, processor_reference = $4, return_state_hash = $5, action_redirect = $7, updated_at = $6, action_required_at = $6
@@ -331,6 +336,11 @@ export class PaymentIntentRepository {
   /** Keeps the processor's id for an attempt still `processing` (before the card is sent to it). */
   async rememberReference(tenantId: TenantId, id: PaymentIntentId, processorReference: string): Promise<boolean> {
     return (await this.q.run(REMEMBER, [tenantId, id, processorReference])) > 0
+  }
+
+  /** The processor's id of an attempt made ready at page load (`prepare`), before any confirm started. */
+  async rememberPrepared(tenantId: TenantId, id: PaymentIntentId, processorReference: string): Promise<boolean> {
+    return (await this.q.run(PREPARED, [tenantId, id, processorReference])) > 0
   }
 
   /** `require_action`: processing → requires_action, keeping what the answer needs (a challenge, or a redirect's return state). */
