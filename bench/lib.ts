@@ -169,10 +169,20 @@ export interface PaylinkOptions {
 }
 
 /** `node bin/paylink.mjs serve` as a child process; resolves once it serves (api) or has started (worker). */
+/**
+ * The V8 flags `npm start` runs paylink with (package.json `start`): the bench runs paylink
+ * as an operator's `npm start` does. Checked against package.json, so the two cannot drift.
+ */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32']
+{
+  const start = (JSON.parse(fsSync.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  if (!SERVE_NODE_FLAGS.every((f) => start.split(' ').includes(f))) throw new Error(`npm start (${start}) does not run node with ${SERVE_NODE_FLAGS.join(' ')}: update bench/lib.ts`)
+}
+
 export async function startPaylink(o: PaylinkOptions): Promise<Child & { baseUrl: string }> {
   const port = o.port ?? (await freePort())
   const baseUrl = `http://127.0.0.1:${port}`
-  const child = startChild(`paylink ${o.role}`, [...(o.nodeArgs ?? []), 'bin/paylink.mjs', 'serve'], {
+  const child = startChild(`paylink ${o.role}`, [...SERVE_NODE_FLAGS, ...(o.nodeArgs ?? []), 'bin/paylink.mjs', 'serve'], {
     ROLE: o.role,
     PORT: String(port),
     HOST: '127.0.0.1',
