@@ -12,15 +12,16 @@
  * by id; a crash before the id was stored left a PaymentIntent nobody can confirm.
  *
  * The create is made when the payment page opens (`prepare`, in the background), as
- * Stripe's own Checkout makes its PaymentIntent before the shopper types: after Pay, only
- * the confirm is left, one call to Stripe instead of two. It is always the same request
+ * Stripe advises for its own payment forms (create the PaymentIntent as soon as the amount
+ * is known, when checkout begins): after Pay, only the confirm is left, one call to Stripe
+ * instead of two. It is always the same request
  * (amount, currency, `metadata.payment_intent_id`; no customer), so a page load and a
  * confirm that both make it get one PaymentIntent; a confirm that finds none stored makes
  * it itself and stores it (`attempt.remember`). What depends on the shopper's choice — the
  * Customer of a saved card, or of one being saved, and `setup_future_usage` — is set by an
  * update just before the confirm. A page opened and never paid leaves a PaymentIntent in
- * `requires_payment_method`, which can never be charged without a confirm (an abandoned
- * Checkout Session leaves the same).
+ * `requires_payment_method` (Stripe's dashboard lists it as incomplete), which can never be
+ * charged without a confirm.
  *
  * What is an outcome and what is not:
  * - a `StripeCardError` (402) is a decline, mapped from `decline_code`/`code` by `DECLINES`;
