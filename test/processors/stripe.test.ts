@@ -127,6 +127,21 @@ describe('a card paid through Stripe', () => {
     expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:create`, `${link.intentId}:confirm`])
   })
 
+  it.each(['by the sweep', 'when the page is opened again'] as const)('cancels the page’s PaymentIntent once the link expired unpaid (%s)', async (how) => {
+    const p = await payer()
+    const link = await mint(p)
+    await claimPage(link.payUrl)
+    await until('the page’s PaymentIntent made', async () => stripeIntentOf(link.intentId).length === 1 && (await intentOf(p, link.intentId)).status === 'pending', 5_000, 20)
+    await until('its id stored', async () => (await server.db.query('SELECT 1 FROM payment_intents WHERE id = $1 AND processor_reference IS NOT NULL', [link.intentId])).length === 1, 5_000, 20)
+    server.clock.advance(601_000)
+    if (how === 'by the sweep') await server.services.lifecycle.sweepExpired()
+    else expect((await fetch(link.payUrl, { headers: FRAME })).status).toBe(410)
+    expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'failed', failure_code: 'link_expired' })
+    await until('cancelled at Stripe', () => stripeIntentOf(link.intentId)[0]!.status === 'canceled', 5_000, 20)
+    expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'canceled', cancellation_reason: 'abandoned', amount_received: 0 }])
+    expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:cancel`])
+  })
+
   it.each([
     ['declined', 'card_declined', 'generic_decline'],
     ['insufficientFunds', 'insufficient_funds', 'insufficient_funds'],

@@ -134,12 +134,30 @@ export class CheckoutService {
   /** Makes a `pending` intent past its expiry `failed` / `link_expired`, with its event. Returns the intent as it now is. */
   async expireIfDue(intent: PaymentIntent): Promise<PaymentIntent> {
     if (!can(INTENT_TRANSITIONS, intent.status, 'expire') || intent.expiresAt > this.deps.clock.now()) return intent
-    return this.deps.store.transaction(async (tx) => {
+    const after = await this.deps.store.transaction(async (tx) => {
       const expired = await tx.intents.expire(intent.tenantId, intent.id, FAILURE_MESSAGES.link_expired, this.deps.clock.now())
       if (!expired) return intent
       await this.deps.onFinal(tx, expired)
       return expired
     })
+    if (after !== intent && after.processorRef) this.closePrepared(after)
+    return after
+  }
+
+  /**
+   * A link that expired unpaid after its page made an attempt ready (`prepare`: a Stripe
+   * PaymentIntent): the attempt is cancelled at the processor, in the background, so the
+   * tenant's processor dashboard shows it cancelled rather than incomplete for ever. It
+   * could never be charged anyway (nothing confirms it: the intent has failed); a cancel
+   * that does not get through is not tried again.
+   */
+  private closePrepared(intent: PaymentIntent): void {
+    void (async () => {
+      const account = await this.deps.store.accounts.processorOf(intent.tenantId, intent.accountId)
+      if (!account || !processorInfo(account.processor)?.prepares) return
+      const adapter = await this.adapterFor(intent.accountId, account)
+      await adapter.cancel({ key: intent.id, processorRef: intent.processorRef! })
+    })().catch(() => {})
   }
 
   /** GET /pay/{token}: the used-once rule. Only a framed load claims the link. */

@@ -1,7 +1,8 @@
 /**
  * Nothing stays `pending`, `processing` or waiting on a processor:
  * - an intent still `pending` at `expires_at` becomes `failed` / `link_expired` (here, by
- *   the sweeper, and on any read through `CheckoutService.expireIfDue`);
+ *   the sweeper, and on any read through `CheckoutService.expireIfDue`, which also cancels
+ *   the attempt its page made ready at the processor, if any);
  * - an intent left `processing` (a crash, a timeout or a lost answer between the claim and
  *   the outcome) or `awaiting_processor` is asked about with `lookup` once it has waited
  *   PROCESSING_RECOVERY_SECONDS, and the processor's answer is applied. When the processor

@@ -20,8 +20,9 @@
  * it itself and stores it (`attempt.remember`). What depends on the shopper's choice — the
  * Customer of a saved card, or of one being saved, and `setup_future_usage` — is set by an
  * update just before the confirm. A page opened and never paid leaves a PaymentIntent in
- * `requires_payment_method` (Stripe's dashboard lists it as incomplete), which can never be
- * charged without a confirm.
+ * `requires_payment_method`, which can never be charged without a confirm; once the link
+ * has expired paylink cancels it (`cancel`, key `pi_…:cancel`), so Stripe's dashboard shows
+ * it cancelled rather than incomplete.
  *
  * What is an outcome and what is not:
  * - a `StripeCardError` (402) is a decline, mapped from `decline_code`/`code` by `DECLINES`;
