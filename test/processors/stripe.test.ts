@@ -127,6 +127,26 @@ describe('a card paid through Stripe', () => {
     expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:create`, `${link.intentId}:confirm`])
   })
 
+  it('confirms on the new Stripe account when the account’s credentials changed after the page opened: the old PaymentIntent is forgotten', async () => {
+    const p = await payer()
+    const link = await mint(p)
+    const { session } = await claimPage(link.payUrl)
+    await until('the page’s PaymentIntent stored', async () => (await server.db.query('SELECT 1 FROM payment_intents WHERE id = $1 AND processor_reference IS NOT NULL', [link.intentId])).length === 1, 5_000, 20)
+    const other = await startStripeFake()
+    try {
+      await server.services.tenants.updateAccountConfig(p.accountId, { secret_key: other.secretKey, webhook_secret: other.webhookSecret, api_base: other.url })
+      const answer = await confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
+      expect(answer.body.data).toMatchObject({ status: 'succeeded' })
+      const [paid] = other.paymentIntents().filter((pi) => pi.metadata.payment_intent_id === link.intentId)
+      expect(paid).toMatchObject({ status: 'succeeded' })
+      expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'requires_payment_method' }])
+      const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
+      expect(row!.processor_reference).toBe(paid!.id)
+    } finally {
+      await other.close()
+    }
+  })
+
   it.each(['by the sweep', 'when the page is opened again'] as const)('cancels the page’s PaymentIntent once the link expired unpaid (%s)', async (how) => {
     const p = await payer()
     const link = await mint(p)

@@ -125,13 +125,20 @@ export class TenantService {
    * Replaces an account's processor configuration (rotating its credentials). Checked
    * against the adapter's schema first: nothing is saved when a key is missing, unknown or
    * of the wrong kind. The next payment on the account uses it, in every process.
+   * Attempts that open pages made ready under the old configuration (`prepare`: a Stripe
+   * PaymentIntent) are forgotten with it, in the same transaction: the new credentials may
+   * be another processor account's, which does not know them, and a confirm makes its own.
    */
   async updateAccountConfig(accountId: string, config: Record<string, unknown>, tenantId?: string): Promise<Account> {
     const account = await this.store.accounts.findAcrossTenants(accountId as AccountId)
     if (!account || (tenantId !== undefined && account.tenantId !== tenantId)) throw notFound('card-processing account')
     const factory = processorInfo(account.processor)
     if (!factory) throw new AppError('validation_error', `The account's processor "${account.processor}" has no adapter in this build.`)
-    await this.store.accounts.updateConfig(account.tenantId, account.id, this.sealedConfig(factory, account.id, config))
+    const sealed = this.sealedConfig(factory, account.id, config)
+    await this.store.transaction(async (tx) => {
+      await tx.accounts.updateConfig(account.tenantId, account.id, sealed)
+      if (factory.prepares) await tx.intents.forgetPrepared(account.tenantId, account.id)
+    })
     return account
   }
 

@@ -343,6 +343,11 @@ export class PaymentIntentRepository {
     return (await this.q.run(PREPARED, [tenantId, id, processorReference])) > 0
   }
 
+  /** The prepared attempts of an account's intents still waiting for their confirm (its configuration changed). */
+  async forgetPrepared(tenantId: TenantId, accountId: AccountId): Promise<number> {
+    return this.q.run(`UPDATE payment_intents SET processor_reference = NULL WHERE tenant_id = $1 AND account_id = $2 AND processor_reference IS NOT NULL AND status = ANY (${from('start')})`, [tenantId, accountId])
+  }
+
   /** `require_action`: processing → requires_action, keeping what the answer needs (a challenge, or a redirect's return state). */
   async requireAction(
     tenantId: TenantId,
