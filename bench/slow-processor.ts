@@ -456,7 +456,7 @@ await runScript(
     )
     const calls = await fakeCalls()
     // The direct PaymentIntents made a create each (and a confirm each of those confirmed); the rest came from paylink: a create per page opened, a confirm per confirm it ran (the smoke test's and those still in flight at a stretch's end included).
-    results.tally = { ...tally, fakeCalls: calls, directPayments: directN, directConfirms: directConfirms, paylinkCallsPerPayment: (calls - directN - directConfirms) / tally!.succeeded, paylinkCallsPerPageAndPayment: (calls - directN - directConfirms) / (tally!.opened + tally!.succeeded) }
+    results.tally = { ...tally, fakeCalls: calls, directPayments: directN, directConfirms, paylinkCallsPerPageAndPayment: (calls - directN - directConfirms) / (tally!.opened + tally!.succeeded) }
     log(`  intents succeeded ${tally!.succeeded} (with a Stripe reference ${tally!.with_ref}), other final or waiting ${tally!.other}; fake calls ${results.tally.fakeCalls} (${directN} direct payments)`)
 
     if (ONLY) {

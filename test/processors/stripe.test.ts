@@ -36,6 +36,11 @@ const payer = () => setupProcessorPayer(server, { processor: 'stripe', config: {
 
 
 const stripeIntentOf = (intentId: string) => stripe.paymentIntents().filter((pi) => pi.metadata.payment_intent_id === intentId)
+/** The processor reference paylink stored on the intent (null before any). */
+const storedRef = async (intentId: string) =>
+  (await server.db.query<{ processor_reference: string | null }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [intentId]))[0]!.processor_reference
+/** Waits until the page's PaymentIntent (made in the background when it opened) is stored on the intent. */
+const untilPrepared = (intentId: string) => until('the page’s PaymentIntent stored', async () => (await storedRef(intentId)) !== null, 5_000, 20)
 const requestsFor = (intentId: string) => stripe.requests.filter((r) => r.idempotencyKey?.startsWith(`${intentId}:`))
 const recover = async () => {
   server.clock.advance(3_000)
@@ -76,8 +81,7 @@ describe('a card paid through Stripe', () => {
     ])
     expect(calls[0]!.body).not.toHaveProperty('payment_method_data')
     expect(calls[1]!.body).toMatchObject({ return_url: expect.stringContaining(`${link.payUrl}/return?state=`), payment_method_data: { type: 'card' } })
-    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
-    expect(row!.processor_reference).toBe(pi!.id)
+    expect(await storedRef(link.intentId)).toBe(pi!.id)
     expect(await intentOf(p, link.intentId)).toMatchObject({ status: 'succeeded', processor_code: null, card: { brand: 'visa', last4: '4242' } })
   })
 
@@ -85,11 +89,10 @@ describe('a card paid through Stripe', () => {
     const p = await payer()
     const link = await mint(p)
     const { session } = await claimPage(link.payUrl)
-    const stored = async () => (await server.db.query<{ processor_reference: string | null }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId]))[0]!.processor_reference
-    await until('the page’s PaymentIntent stored', async () => (await stored()) !== null, 5_000, 20)
+    await untilPrepared(link.intentId)
     const [made] = stripeIntentOf(link.intentId)
     expect(made).toMatchObject({ status: 'requires_payment_method', amount: 1250, currency: 'usd', customer: null, payment_method: null })
-    expect(await stored()).toBe(made!.id)
+    expect(await storedRef(link.intentId)).toBe(made!.id)
     const sentBefore = requestsFor(link.intentId).length
     const answer = await confirm(link.payUrl, session, { card: newCard(STRIPE_CARDS.visa) })
     expect(answer.body.data).toMatchObject({ status: 'succeeded' })
@@ -111,8 +114,7 @@ describe('a card paid through Stripe', () => {
     const [pi, ...others] = stripeIntentOf(link.intentId)
     expect(others).toEqual([])
     expect(requestsFor(link.intentId).map((r) => r.idempotencyKey)).toEqual([`${link.intentId}:create`, `${link.intentId}:confirm`])
-    const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
-    expect(row!.processor_reference).toBe(pi!.id)
+    expect(await storedRef(link.intentId)).toBe(pi!.id)
   })
 
   it('makes the PaymentIntent at Pay when Stripe refused it to the page (a 500): one PaymentIntent', async () => {
@@ -131,7 +133,7 @@ describe('a card paid through Stripe', () => {
     const p = await payer()
     const link = await mint(p)
     const { session } = await claimPage(link.payUrl)
-    await until('the page’s PaymentIntent stored', async () => (await server.db.query('SELECT 1 FROM payment_intents WHERE id = $1 AND processor_reference IS NOT NULL', [link.intentId])).length === 1, 5_000, 20)
+    await untilPrepared(link.intentId)
     const other = await startStripeFake()
     try {
       await server.services.tenants.updateAccountConfig(p.accountId, { secret_key: other.secretKey, webhook_secret: other.webhookSecret, api_base: other.url })
@@ -140,8 +142,7 @@ describe('a card paid through Stripe', () => {
       const [paid] = other.paymentIntents().filter((pi) => pi.metadata.payment_intent_id === link.intentId)
       expect(paid).toMatchObject({ status: 'succeeded' })
       expect(stripeIntentOf(link.intentId)).toMatchObject([{ status: 'requires_payment_method' }])
-      const [row] = await server.db.query<{ processor_reference: string }>('SELECT processor_reference FROM payment_intents WHERE id = $1', [link.intentId])
-      expect(row!.processor_reference).toBe(paid!.id)
+      expect(await storedRef(link.intentId)).toBe(paid!.id)
     } finally {
       await other.close()
     }
@@ -152,7 +153,7 @@ describe('a card paid through Stripe', () => {
     const link = await mint(p)
     await claimPage(link.payUrl)
     await until('the page’s PaymentIntent made', async () => stripeIntentOf(link.intentId).length === 1 && (await intentOf(p, link.intentId)).status === 'pending', 5_000, 20)
-    await until('its id stored', async () => (await server.db.query('SELECT 1 FROM payment_intents WHERE id = $1 AND processor_reference IS NOT NULL', [link.intentId])).length === 1, 5_000, 20)
+    await untilPrepared(link.intentId)
     server.clock.advance(601_000)
     if (how === 'by the sweep') await server.services.lifecycle.sweepExpired()
     else expect((await fetch(link.payUrl, { headers: FRAME })).status).toBe(410)
