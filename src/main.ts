@@ -14,6 +14,7 @@ import { buildServices } from './composition.js'
 import { systemClock } from './domain/shared/clock.js'
 import { demoBanner, ensureDemoTenant } from './demo/setup.js'
 import { startDemoShop } from './demo/shop.js'
+import { trackConnections } from './http/drain.js'
 
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else the embedded one. */
 export async function openDatabase(config: Config, purpose: string): Promise<Db> {
@@ -47,15 +48,27 @@ export async function serve(options: { env?: NodeJS.ProcessEnv; demo?: boolean }
       log: (msg, extra) => logger.info(extra ?? {}, msg),
     })
     const app = config.role === 'worker' ? undefined : await buildHttpApp(services, { logger })
+    const drain = app && trackConnections(app.server)
     const shutdown = async (signal: string) => {
       if (closing) return
       closing = true
       logger.info({ signal }, 'shutting down: finishing requests in flight')
-      const force = setTimeout(() => process.exit(1), 15_000).unref()
+      // Each step is named, so a shutdown that has to be forced says what it was waiting on.
+      let step = 'the worker'
+      const force = setTimeout(() => {
+        logger.error({ waiting_on: step }, `shutdown did not finish within 15 s (waiting on ${step}): exiting now`)
+        process.exit(1)
+      }, 15_000).unref()
       // The worker stops claiming first; deliveries in flight are recorded (or leased for a retry).
       await services.background.stop().catch((err) => logger.error({ err }, 'error while stopping the worker'))
+      step = 'the demo shop'
       await Promise.allSettled(closers.map((c) => c()))
-      await (app ? app.close() : services.close()).catch((err) => logger.error({ err }, 'error while closing'))
+      step = 'requests in flight'
+      // Requests in flight are answered (up to 10 s); then every connection ends, unused ones at once.
+      const closed = app ? app.close() : services.close()
+      drain?.(10_000)
+      await closed.catch((err) => logger.error({ err }, 'error while closing'))
+      step = 'the database'
       await db.close().catch(() => {})
       clearTimeout(force)
       process.exit(0)

@@ -6,6 +6,7 @@
  */
 import http from 'node:http'
 import { verifyWebhook } from '../domain/webhooks/signing.js'
+import { trackConnections } from '../http/drain.js'
 
 export interface DemoCredentials {
   tenantId: string
@@ -137,6 +138,7 @@ export async function startDemoShop(opts: { port: number; apiBase: string; crede
       send(500, 'application/json', JSON.stringify({ error: 'the demo shop failed; see the paylink log' }))
     }
   })
+  const drain = trackConnections(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, '127.0.0.1', resolve)
@@ -145,6 +147,7 @@ export async function startDemoShop(opts: { port: number; apiBase: string; crede
     new Promise<void>((resolve) => {
       closing = true
       server.close(() => resolve())
+      drain(3_000)
     })
   return { url: `http://127.0.0.1:${opts.port}`, received, close }
 }

@@ -133,6 +133,14 @@ async function terminate(s: Serve) {
  * the rest and resolves with the answer's head; like a polling page, the client then asks
  * again every 300 ms for as long as the connection stays open. `closed` resolves when it ends.
  */
+/** A connection to 127.0.0.1:`port` that sends nothing; `closed` resolves when the server ends it. */
+async function openSocket(port: number) {
+  const socket = net.connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  return { closed: new Promise<void>((resolve) => socket.once('close', () => resolve())) }
+}
+
 async function halfRequest(port: number, urlPath: string) {
   const socket = net.connect(port, '127.0.0.1')
   socket.on('error', () => {})
@@ -313,6 +321,9 @@ describe('npm start: the demo', () => {
     // request in flight when the shop stops listening: it is answered, and its connection
     // must then end rather than keep the shop (and the shutdown) open.
     const poller = await halfRequest(first.demoPort, '/webhooks')
+    // Sockets a browser opens ahead of need and never uses (preconnects), to paylink and to the
+    // shop: Node's close() waits for them, so the server must end them itself.
+    const preconnects = await Promise.all([first.port, first.demoPort].map(openSocket))
     const started = Date.now()
     first.child.kill('SIGTERM')
     await first.waitFor(/shutting down/)
@@ -321,6 +332,7 @@ describe('npm start: the demo', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 /)
     expect(answer).toMatch(/\r\nconnection: close\r\n/i)
     await poller.closed
+    await Promise.all(preconnects.map((p) => p.closed))
     const stopped = await first.exited
     expect(stopped, first.output()).toMatchObject({ code: 0, signal: null })
     expect(Date.now() - started).toBeLessThan(5_000)
