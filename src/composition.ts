@@ -119,7 +119,16 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     setImmediate(wake)
   }
   const checkout = new CheckoutService({ store, clock, processors, savedCards, onFinal, written: () => setImmediate(wake), publicBaseUrl: config.publicBaseUrl, sealer })
-  const payments = new PaymentService(store, clock, { publicBaseUrl: config.publicBaseUrl, linkTtlSeconds: config.linkTtlSeconds }, (i) => checkout.expireIfDue(i))
+  const payments = new PaymentService(
+    store,
+    clock,
+    {
+      publicBaseUrl: config.publicBaseUrl,
+      linkTtlSeconds: config.linkTtlSeconds,
+      onMintStatement: (rows, failed) => metrics.mintStatementRows.observe({ result: failed ? 'retried_alone' : 'written' }, rows),
+    },
+    (i) => checkout.expireIfDue(i),
+  )
   const refunds = new RefundService(store, clock, processors, async (tx, refund) => {
     await writeRefundEvent(tx, refund, clock.now())
     setImmediate(wake)

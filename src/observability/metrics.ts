@@ -9,6 +9,7 @@ export class Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
   readonly linksMinted: Counter<'result'>
   readonly mintDuration: Histogram
+  readonly mintStatementRows: Histogram<'result'>
   readonly confirmations: Counter<'outcome'>
   readonly confirmDuration: Histogram<'outcome'>
   readonly webhookAttempts: Counter<'result'>
@@ -30,6 +31,13 @@ export class Metrics {
       name: 'paylink_payment_link_mint_duration_seconds',
       help: 'Time to mint a payment link.',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    })
+    this.mintStatementRows = new Histogram({
+      name: 'paylink_mint_statement_rows',
+      help: 'Links written by one mint statement: mints arriving together are grouped (result: written; retried_alone when the group failed and each was tried by itself).',
+      labelNames: ['result'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     })
     this.confirmations = new Counter({

@@ -25,6 +25,18 @@ const I_COLUMNS = COLUMNS.split(', ')
 const from = (event: IntentEvent) => `ARRAY[${INTENT_TRANSITIONS[event].from.map((s) => `'${s}'`).join(', ')}]::text[]`
 const to = (event: IntentEvent) => `'${INTENT_TRANSITIONS[event].to}'`
 
+/** One link to mint: the intent's row as the mint writes it (its account is chosen in SQL). */
+export interface MintRow {
+  id: PaymentIntentId
+  userId: string
+  tokenHash: Buffer
+  amountMinor: number
+  currency: CurrencyCode
+  pinnedAccount: string | null
+  expiresAt: string
+  now: string
+}
+
 function intentFrom(r: Record<string, unknown>): PaymentIntent {
   return {
     id: r.id as PaymentIntentId,
@@ -61,6 +73,25 @@ const MINT = sql(
    )
    INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
    SELECT $1, $2, $3, account.id, $5, $6, 'pending', $8, $9, $9, $4 FROM account`,
+)
+/**
+ * Many mints in one statement (see `mintMany`): the same choice of account as MINT, made per
+ * row; a row without an approved account is not inserted, and its id is not returned.
+ */
+const MINT_MANY = sql(
+  'payment_link_mint_many',
+  `INSERT INTO payment_intents (tenant_id, id, user_id, account_id, amount_minor, currency, status, expires_at, created_at, updated_at, link_token_hash)
+   SELECT o.tenant_id, o.id, o.user_id, account.id, o.amount_minor, o.currency, 'pending', o.expires_at, o.created_at, o.created_at, decode(o.token_hash, 'hex')
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
+          AS o (tenant_id, id, user_id, token_hash, amount_minor, currency, pinned, expires_at, created_at)
+     CROSS JOIN LATERAL (
+       SELECT a.id FROM card_processing_enrolments e
+         JOIN card_processing_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+        WHERE e.tenant_id = o.tenant_id AND e.user_id = o.user_id AND e.status = 'approved'
+          AND o.currency = ANY (a.currencies) AND (o.pinned IS NULL OR a.id = o.pinned)
+        ORDER BY ${DEFAULT_ACCOUNT_ORDER} LIMIT 1
+     ) account
+   RETURNING id`,
 )
 const WHY_NOT_MINTED = sql(
   'payment_link_why_not',
@@ -241,11 +272,29 @@ export class PaymentIntentRepository {
    * currency (or the pinned one). Answers false when nothing fitted (see `whyNotMinted`).
    * Times go as UTC ISO text: `pg` formats a Date by hand in local time.
    */
-  async mint(
-    tenantId: TenantId,
-    m: { id: PaymentIntentId; userId: string; tokenHash: Buffer; amountMinor: number; currency: CurrencyCode; pinnedAccount: string | null; expiresAt: string; now: string },
-  ): Promise<boolean> {
+  async mint(tenantId: TenantId, m: MintRow): Promise<boolean> {
     return (await this.q.run(MINT, [tenantId, m.id, m.userId, m.tokenHash, m.amountMinor, m.currency, m.pinnedAccount, m.expiresAt, m.now])) > 0
+  }
+
+  /**
+   * `mint` for many links at once (of any tenants), in one statement: whether each was
+   * written, in order. All or none fail together on an error (the caller then mints each alone).
+   */
+  async mintMany(rows: (MintRow & { tenantId: TenantId })[]): Promise<boolean[]> {
+    const column = <T>(f: (r: MintRow & { tenantId: TenantId }) => T) => rows.map(f)
+    const written = await this.q.query<{ id: string }>(MINT_MANY, [
+      column((r) => r.tenantId),
+      column((r) => r.id),
+      column((r) => r.userId),
+      column((r) => r.tokenHash.toString('hex')),
+      column((r) => r.amountMinor),
+      column((r) => r.currency),
+      column((r) => r.pinnedAccount),
+      column((r) => r.expiresAt),
+      column((r) => r.now),
+    ])
+    const ids = new Set(written.map((w) => w.id))
+    return rows.map((r) => ids.has(r.id))
   }
 
   async whyNotMinted(tenantId: TenantId, userId: string, pinnedAccount: string | null): Promise<{ userExists: boolean; pinnedApproved: boolean }> {
