@@ -27,13 +27,16 @@ async function serve(handler: http.RequestListener) {
   return { port: (server.address() as AddressInfo).port, server, drain, closed }
 }
 
-function socketTo(port: number) {
+/** A client connection to `port` that has sent `text` (nothing when empty). */
+async function socketTo(port: number, text = '') {
   const socket = net.connect(port, '127.0.0.1')
   socket.on('error', () => {})
   let received = ''
   socket.on('data', (d) => (received += d.toString('latin1')))
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-  return { socket, ended, received: () => received, connected: new Promise<void>((r) => socket.once('connect', () => r())) }
+  await new Promise<void>((r) => socket.once('connect', () => r()))
+  if (text) socket.write(text)
+  return { socket, ended, received: () => received }
 }
 
 describe('drain: a closing server ends its connections', () => {
@@ -42,11 +45,8 @@ describe('drain: a closing server ends its connections', () => {
     const s = await serve((_req, res) => {
       answer = () => res.end('ok')
     })
-    const busy = socketTo(s.port)
-    await busy.connected
-    busy.socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n')
-    const unused = socketTo(s.port)
-    await unused.connected
+    const busy = await socketTo(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n')
+    const unused = await socketTo(s.port)
     await expect.poll(() => answer).toBeDefined()
 
     const closed = s.closed()
@@ -61,9 +61,7 @@ describe('drain: a closing server ends its connections', () => {
 
   it('answers a request whose headers were still arriving', async () => {
     const s = await serve((_req, res) => res.end('late'))
-    const half = socketTo(s.port)
-    await half.connected
-    half.socket.write('GET / HTTP/1.1\r\nHost: x\r\n')
+    const half = await socketTo(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n')
     await new Promise((r) => setTimeout(r, 50))
     const closed = s.closed()
     s.drain(10_000)
@@ -77,9 +75,7 @@ describe('drain: a closing server ends its connections', () => {
 
   it('cuts what is still open when the grace period ends', async () => {
     const s = await serve(() => {}) // never answers
-    const stuck = socketTo(s.port)
-    await stuck.connected
-    stuck.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    const stuck = await socketTo(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
     await new Promise((r) => setTimeout(r, 50))
     const closed = s.closed()
     s.drain(300)

@@ -16,7 +16,7 @@
  * with a key is written in the key's own transaction, alone.
  */
 import type { Repositories, Store } from '../../storage/store.js'
-import { storableTimestamp, type MintRow } from '../../storage/repositories/payment-intents.js'
+import { storableTimestamp, type TenantMintRow } from '../../storage/repositories/payment-intents.js'
 import { Coalescer } from '../../storage/coalesce.js'
 import type { Clock } from '../shared/clock.js'
 import { sha256 } from '../shared/crypto.js'
@@ -61,8 +61,6 @@ export interface PaymentServiceOptions {
 const MINT_BATCHES = 2
 const MINT_BATCH_ROWS = 64
 
-type TenantMintRow = MintRow & { tenantId: TenantId }
-
 export class PaymentService {
   private readonly minting = new Coalescer<TenantMintRow, boolean>(
     (rows) => this.store.intents.mintMany(rows),
@@ -104,8 +102,8 @@ export class PaymentService {
     const now = this.clock.now()
     const expiresAt = new Date(now.getTime() + this.options.linkTtlSeconds * 1000).toISOString()
     const { userId, pinnedAccount: pinned, currency } = order
-    const row = { id, userId, tokenHash: sha256(token), amountMinor: order.amountMinor, currency, pinnedAccount: pinned, expiresAt, now: now.toISOString() }
-    const written = tx === this.store ? await this.minting.submit({ ...row, tenantId }) : await tx.intents.mint(tenantId, row)
+    const row = { tenantId, id, userId, tokenHash: sha256(token), amountMinor: order.amountMinor, currency, pinnedAccount: pinned, expiresAt, now: now.toISOString() }
+    const written = tx === this.store ? await this.minting.submit(row) : await tx.intents.mint(tenantId, row)
     if (!written) {
       const why = await tx.intents.whyNotMinted(tenantId, userId, pinned)
       if (!why.userExists) throw new AppError('not_found', 'No such user.', [{ field: 'user_id', issue: 'is not a user of yours' }])

@@ -36,6 +36,8 @@ export interface MintRow {
   expiresAt: string
   now: string
 }
+/** A MintRow with its tenant, for `mintMany` (which writes rows of any tenants). */
+export type TenantMintRow = MintRow & { tenantId: TenantId }
 
 function intentFrom(r: Record<string, unknown>): PaymentIntent {
   return {
@@ -280,8 +282,8 @@ export class PaymentIntentRepository {
    * `mint` for many links at once (of any tenants), in one statement: whether each was
    * written, in order. All or none fail together on an error (the caller then mints each alone).
    */
-  async mintMany(rows: (MintRow & { tenantId: TenantId })[]): Promise<boolean[]> {
-    const column = <T>(f: (r: MintRow & { tenantId: TenantId }) => T) => rows.map(f)
+  async mintMany(rows: TenantMintRow[]): Promise<boolean[]> {
+    const column = <T>(f: (r: TenantMintRow) => T) => rows.map(f)
     const written = await this.q.query<{ id: string }>(MINT_MANY, [
       column((r) => r.tenantId),
       column((r) => r.id),
